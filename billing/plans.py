@@ -1,0 +1,47 @@
+"""The plans and credit packs, defined once. The landing page's pricing, the billing page, the
+API's GET /plans and every limit in the product read from here."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Plan:
+    id: str
+    name: str
+    price_cents: int
+    interval: str  # "month", or "once" for Free's one-time grant
+    monthly_credits: int
+    model_slots: int
+    private_models: bool
+    tagline: str
+    features: tuple[str, ...]
+
+
+PLANS: dict[str, Plan] = {
+    "free": Plan(
+        "free", "Free", 0, "once", 5, 1, False,
+        "Try Likeness with a few images.",
+        ("5 credits once", "1 personal model", "Public model repository"),
+    ),
+    "creator": Plan(
+        "creator", "Creator", 2000, "month", 200, 1, False,
+        "For a personal brand.",
+        ("200 credits a month", "1 personal model", "All styles"),
+    ),
+    "pro": Plan(
+        "pro", "Pro", 4000, "month", 400, 3, True,
+        "For professionals and families.",
+        ("400 credits a month", "3 personal models", "Private model repositories"),
+    ),
+    "enterprise": Plan(
+        "enterprise", "Enterprise", 9900, "month", 1000, 10, True,
+        "For studios and teams.",
+        ("1,000 credits a month", "10 personal models", "Private model repositories"),
+    ),
+}
+DEFAULT_PLAN = "free"
+PLAN_CHOICES = [(plan.id, plan.name) for plan in PLANS.values()]
+
+
+def get_plan(plan_id: str) -> Plan:
+    return PLANS.get(plan_id, PLANS[DEFAULT_PLAN])

@@ -1,0 +1,78 @@
+"""`manage.py db_worker`: django-tasks-db's worker plus a heartbeat lease and the reaper.
+
+A thread refreshes this worker's heartbeat row; every beat it also runs the reaper, so a task
+left RUNNING by a worker that was killed is picked up again once the lease has expired."""
+
+import logging
+import os
+import socket
+import threading
+
+from django.conf import settings
+from django.db import close_old_connections, connection
+from django.utils import timezone
+from django_tasks_db.management.commands import db_worker
+
+from jobs.models import WorkerHeartbeat
+from jobs.queue import reap_orphaned_tasks
+
+logger = logging.getLogger("jobs")
+
+
+class LeasedWorker(db_worker.Worker):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.current_task_id = ""
+        self.stop_beating = threading.Event()
+
+    def beat(self):
+        WorkerHeartbeat.objects.update_or_create(
+            worker_id=self.worker_id,
+            defaults={
+                "hostname": socket.gethostname()[:255],
+                "pid": os.getpid(),
+                "queues": ",".join(self.queue_names)[:200],
+                "beat_at": timezone.now(),
+                "current_task_id": self.current_task_id,
+                "tasks_run": self._run_tasks,
+            },
+        )
+
+    def heartbeat_loop(self):
+        while not self.stop_beating.wait(settings.JOB_HEARTBEAT_SECONDS):
+            try:
+                close_old_connections()
+                self.beat()
+                reap_orphaned_tasks()
+            except Exception:  # a failed beat must not kill the worker; the next one retries
+                logger.exception("heartbeat failed")
+        connection.close()
+
+    def run_task(self, db_task_result):
+        self.current_task_id = str(db_task_result.id)
+        try:
+            super().run_task(db_task_result)
+        finally:
+            self.current_task_id = ""
+
+    def run(self):
+        self.beat()
+        reap_orphaned_tasks()
+        beater = threading.Thread(target=self.heartbeat_loop, name="heartbeat", daemon=True)
+        beater.start()
+        try:
+            super().run()
+        finally:
+            self.stop_beating.set()
+            WorkerHeartbeat.objects.filter(worker_id=self.worker_id).delete()
+
+
+class Command(db_worker.Command):
+    help = "Run a background worker (database queue) with leases for crashed workers"
+
+    def handle(self, *args, **options):
+        db_worker.Worker = LeasedWorker  # the parent command builds its Worker by this name
+        try:
+            super().handle(*args, **options)
+        finally:
+            db_worker.Worker = LeasedWorker.__mro__[1]

@@ -1,0 +1,117 @@
+"""The offline demo provider: deterministic, seed-dependent abstract pictures with the prompt's
+words in them. They are clearly labelled as demo output, never presented as AI images."""
+
+import io
+import random
+import re
+import time
+
+from django.conf import settings
+from PIL import Image, ImageDraw, ImageFilter, ImageFont, PngImagePlugin
+
+from providers.base import GenerationProvider, GenerationRequest, ProviderError, ProviderImage
+
+DEMO_LABEL = "Likeness demo output - not an AI image"
+
+PALETTES = [
+    ((76, 29, 149), (236, 72, 153)),
+    ((30, 64, 175), (45, 212, 191)),
+    ((24, 24, 27), (139, 92, 246)),
+    ((154, 52, 18), (250, 204, 21)),
+    ((6, 78, 59), (163, 230, 53)),
+    ((15, 23, 42), (56, 189, 248)),
+    ((127, 29, 29), (251, 146, 60)),
+    ((49, 46, 129), (244, 114, 182)),
+]
+
+
+def _font(size: int):
+    return ImageFont.load_default(size=size)
+
+
+def _words(prompt: str) -> list[str]:
+    words = re.findall(r"[\w'-]+", prompt)
+    return [w for w in words if len(w) > 2][:12] or ["demo"]
+
+
+def render(prompt: str, seed: int, width: int, height: int) -> Image.Image:
+    """The same prompt, seed and size always give the same picture."""
+    rng = random.Random(f"{seed}:{width}x{height}:{prompt}")
+    top, bottom = rng.choice(PALETTES)
+    if rng.random() < 0.5:
+        top, bottom = bottom, top
+    # A vertical gradient, drawn at a small height and stretched: fast at any size.
+    gradient = Image.new("RGB", (1, 256))
+    for y in range(256):
+        t = y / 255
+        gradient.putpixel((0, y), tuple(int(a + (b - a) * t) for a, b in zip(top, bottom)))
+    canvas = gradient.resize((width, height), Image.Resampling.BILINEAR)
+
+    shapes = Image.new("RGBA", (width, height), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(shapes)
+    for _ in range(14):
+        radius = rng.randint(min(width, height) // 12, min(width, height) // 3)
+        cx, cy = rng.randint(0, width), rng.randint(0, height)
+        colour = (rng.randint(0, 255), rng.randint(0, 255), rng.randint(0, 255), rng.randint(40, 110))
+        box = (cx - radius, cy - radius, cx + radius, cy + radius)
+        if rng.random() < 0.6:
+            draw.ellipse(box, fill=colour)
+        else:
+            draw.rounded_rectangle(box, radius=radius // 4, fill=colour)
+    shapes = shapes.filter(ImageFilter.GaussianBlur(radius=max(2, min(width, height) // 120)))
+    canvas = Image.alpha_composite(canvas.convert("RGBA"), shapes)
+
+    draw = ImageDraw.Draw(canvas)
+    base_size = max(18, min(width, height) // 14)
+    for word in _words(prompt):
+        size = rng.randint(base_size // 2, base_size)
+        font = _font(size)
+        x = rng.randint(0, max(1, width - size * len(word) // 2))
+        y = rng.randint(0, max(1, height - size * 2))
+        draw.text((x, y), word, font=font, fill=(255, 255, 255, rng.randint(150, 235)))
+
+    # The label: always present, always legible.
+    band = max(28, height // 18)
+    draw.rectangle((0, height - band, width, height), fill=(0, 0, 0, 170))
+    label_font = _font(int(band * 0.5))
+    draw.text((band // 3, height - band + band // 4), f"DEMO - not AI · seed {seed}",
+              font=label_font, fill=(255, 255, 255, 255))
+    return canvas.convert("RGB")
+
+
+def encode_png(image: Image.Image, prompt: str, seed: int) -> bytes:
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Software", "Likeness demo provider")
+    info.add_text("Comment", DEMO_LABEL)
+    info.add_text("Description", f"seed={seed}; prompt={prompt[:500]}")
+    out = io.BytesIO()
+    image.save(out, format="PNG", pnginfo=info, compress_level=3)
+    return out.getvalue()
+
+
+class DemoProvider(GenerationProvider):
+    name = "demo"
+    label = "Demo (offline)"
+    is_demo = True
+
+    def generate(self, request: GenerationRequest) -> list[ProviderImage]:
+        # A prompt word lets tests and demos see the failure paths without a real provider.
+        if "[fail]" in request.prompt:
+            raise ProviderError("The demo provider was asked to fail.", transient=False,
+                                code="demo_failure")
+        images = []
+        for offset in range(request.num_images):
+            seed = request.seed + offset
+            time.sleep(settings.DEMO_PROVIDER_DELAY)
+            picture = render(request.prompt, seed, request.width, request.height)
+            images.append(
+                ProviderImage(
+                    data=encode_png(picture, request.prompt, seed),
+                    content_type="image/png",
+                    width=request.width,
+                    height=request.height,
+                    seed=seed,
+                    metadata={"demo": True, "label": DEMO_LABEL},
+                )
+            )
+        return images
