@@ -89,7 +89,10 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------
 DATABASE_URL = env("DATABASE_URL", "")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
+    DATABASES = {
+        "default": dj_database_url.parse(DATABASE_URL,
+                                         conn_max_age=env_int("DB_CONN_MAX_AGE", 60))
+    }
     DATABASES["default"].setdefault("TEST", {})
 else:
     DATA_DIR.mkdir(parents=True, exist_ok=True)

@@ -44,7 +44,8 @@ def render(prompt: str, seed: int, width: int, height: int) -> Image.Image:
     gradient = Image.new("RGB", (1, 256))
     for y in range(256):
         t = y / 255
-        gradient.putpixel((0, y), tuple(int(a + (b - a) * t) for a, b in zip(top, bottom)))
+        pixel = tuple(int(a + (b - a) * t) for a, b in zip(top, bottom, strict=True))
+        gradient.putpixel((0, y), pixel)
     canvas = gradient.resize((width, height), Image.Resampling.BILINEAR)
 
     shapes = Image.new("RGBA", (width, height), (0, 0, 0, 0))
@@ -52,7 +53,8 @@ def render(prompt: str, seed: int, width: int, height: int) -> Image.Image:
     for _ in range(14):
         radius = rng.randint(min(width, height) // 12, min(width, height) // 3)
         cx, cy = rng.randint(0, width), rng.randint(0, height)
-        colour = (rng.randint(0, 255), rng.randint(0, 255), rng.randint(0, 255), rng.randint(40, 110))
+        colour = (rng.randint(0, 255), rng.randint(0, 255), rng.randint(0, 255),
+                  rng.randint(40, 110))
         box = (cx - radius, cy - radius, cx + radius, cy + radius)
         if rng.random() < 0.6:
             draw.ellipse(box, fill=colour)

@@ -2,7 +2,10 @@ from django.conf import settings
 
 
 def site(request):
-    context = {"show_outbox": settings.SHOW_OUTBOX, "demo_mode": "demo" in settings.GENERATION_PROVIDERS}
+    context = {
+        "show_outbox": settings.SHOW_OUTBOX,
+        "demo_mode": "demo" in settings.GENERATION_PROVIDERS,
+    }
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         from credits.actions import get_balance
