@@ -15,17 +15,9 @@ from generation.catalogue import (
 )
 from generation.models import Generation
 from jobs.queue import enqueue
+from likeness.errors import InvalidInput  # noqa: F401  (raised here, caught by callers)
 
 MAX_SEED = 2**31 - 1
-
-
-class InvalidInput(ValueError):
-    """Bad input, with the field it concerns and a sentence for a person."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
-        self.message = message
 
 
 def clean_request(*, prompt, aspect_ratio=DEFAULT_ASPECT_RATIO, num_images=1,

@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "credits",
     "billing",
     "providers",
+    "studio",
     "generation",
     "gallery",
     "api",
@@ -177,6 +178,30 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG
 
+# Any S3-compatible store (AWS S3, Cloudflare R2, MinIO) replaces the local files when a bucket
+# is set. Objects stay private; they leave only through short-lived signed URLs.
+AWS_STORAGE_BUCKET_NAME = env("AWS_STORAGE_BUCKET_NAME", "")
+if AWS_STORAGE_BUCKET_NAME:
+    from botocore.config import Config as _BotoConfig
+
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            "access_key": env("AWS_ACCESS_KEY_ID", "") or None,
+            "secret_key": env("AWS_SECRET_ACCESS_KEY", "") or None,
+            "region_name": env("AWS_S3_REGION_NAME", "") or None,
+            "endpoint_url": env("AWS_S3_ENDPOINT_URL", "") or None,
+            "default_acl": None,
+            "querystring_auth": True,
+            "querystring_expire": env_int("AWS_QUERYSTRING_EXPIRE", 300),
+            "file_overwrite": False,
+            # R2 rejects the CRC32 checksums boto3 >= 1.36 sends by default.
+            "client_config": _BotoConfig(request_checksum_calculation="when_required",
+                                         response_checksum_validation="when_required"),
+        },
+    }
+
 # --- Tasks ----------------------------------------------------------------------------------
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # A running job whose worker has not sent a heartbeat for this long is handed to another worker.
@@ -219,3 +244,13 @@ LOGGING = {
 DEMO_CREDITS = 1000
 MAX_PROMPT_LENGTH = 2000
 ADMIN_PATH = env("ADMIN_PATH", "admin/").strip("/") + "/"
+
+# --- Training photos ------------------------------------------------------------------------
+PHOTO_MAX_BYTES = env_int("PHOTO_MAX_BYTES", 20 * 1024 * 1024)
+PHOTO_MAX_PIXELS = env_int("PHOTO_MAX_PIXELS", 60_000_000)
+PHOTO_MIN_SIDE = env_int("PHOTO_MIN_SIDE", 512)
+PHOTO_MIN_FACE_RATIO = env_float("PHOTO_MIN_FACE_RATIO", 0.08)
+PHOTO_BLUR_THRESHOLD = env_float("PHOTO_BLUR_THRESHOLD", 40)
+MODEL_MIN_PHOTOS = 5
+MODEL_MAX_PHOTOS = 30
+MODEL_RECOMMENDED_PHOTOS = (10, 20)

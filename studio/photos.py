@@ -1,0 +1,231 @@
+"""Checking and normalising training photos, offline.
+
+Each refusal has a code and a sentence a person understands. Everything runs on the bytes we
+were given (the extension is never trusted), with bounded memory: the pixel count is checked
+before decoding, and JPEGs are decoded at a reduced scale when they are larger than we keep.
+"""
+
+import hashlib
+import io
+import warnings
+from dataclasses import dataclass
+from functools import cache
+
+import cv2
+import imagehash
+import numpy as np
+import pillow_heif
+from django.conf import settings
+from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
+
+pillow_heif.register_heif_opener()
+
+ALLOWED_FORMATS = ("JPEG", "PNG", "WEBP", "HEIF")
+LONG_SIDE = 2048
+THUMBNAIL_SIDE = 384
+SHARPNESS_SIDE = 512  # sharpness is measured at one scale, so thresholds mean the same thing
+DETECTION_SIDE = 1024
+NEAR_DUPLICATE_BITS = 8  # of 64: closer than this is the same photo, re-encoded or resized
+
+
+class PhotoRejected(Exception):
+    def __init__(self, code: str, reason: str):
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+@dataclass
+class CheckedPhoto:
+    jpeg: bytes
+    thumbnail: bytes
+    width: int
+    height: int
+    source_format: str
+    sha256: str
+    phash: str
+    sharpness: float
+    face_box: list[int] | None
+
+
+def sniff(head: bytes) -> str | None:
+    """The format from the first bytes, whatever the file is called."""
+    if head.startswith(b"\xff\xd8\xff"):
+        return "JPEG"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "PNG"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "WEBP"
+    if head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"hevc", b"hevx", b"mif1",
+                                               b"msf1", b"heim", b"heis"):
+        return "HEIF"
+    return None
+
+
+def _to_srgb(image: Image.Image) -> Image.Image:
+    icc = image.info.get("icc_profile")
+    if icc:
+        try:
+            source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+            image = ImageCms.profileToProfile(image, source, ImageCms.createProfile("sRGB"),
+                                              outputMode="RGB")
+        except (ImageCms.PyCMSError, OSError, ValueError):
+            pass  # a broken profile: fall back to treating the pixels as sRGB
+    if image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        flat = Image.new("RGB", rgba.size, (255, 255, 255))
+        flat.paste(rgba, mask=rgba.getchannel("A"))
+        return flat
+    return image.convert("RGB")
+
+
+def decode(data: bytes) -> tuple[Image.Image, str]:
+    """Open, validate and fully decode an upload into an upright sRGB image."""
+    fmt = sniff(data[:16])
+    if fmt is None:
+        raise PhotoRejected("unsupported_format",
+                            "This is not a JPEG, PNG, WebP or HEIC photo.")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data), formats=ALLOWED_FORMATS)
+            if getattr(image, "n_frames", 1) > 1 or getattr(image, "is_animated", False):
+                raise PhotoRejected("animated", "Animated images cannot be used; upload a photo.")
+            width, height = image.size
+            if width * height > settings.PHOTO_MAX_PIXELS:
+                raise PhotoRejected(
+                    "too_many_pixels",
+                    f"The image is {width}×{height} pixels; at most "
+                    f"{settings.PHOTO_MAX_PIXELS // 1_000_000} megapixels are accepted.")
+            if min(width, height) < settings.PHOTO_MIN_SIDE:
+                raise PhotoRejected(
+                    "too_small",
+                    f"The photo is {width}×{height} pixels; its short side must be at least "
+                    f"{settings.PHOTO_MIN_SIDE} px.")
+            if image.format == "JPEG":
+                # Decode at 1/2, 1/4 or 1/8 scale when that still leaves LONG_SIDE pixels.
+                image.draft("RGB", (LONG_SIDE, LONG_SIDE))
+            image.load()
+    except PhotoRejected:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise PhotoRejected("too_many_pixels", "The image has too many pixels to be a photo.")
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
+        message = str(exc).lower()
+        if "truncated" in message:
+            raise PhotoRejected("corrupt", "The file is cut short (truncated); upload it again.")
+        raise PhotoRejected("corrupt", "The file is damaged and cannot be read as a photo.")
+    image = ImageOps.exif_transpose(image)
+    return _to_srgb(image), fmt
+
+
+def _normalise(image: Image.Image) -> Image.Image:
+    if max(image.size) > LONG_SIDE:
+        image = image.copy()
+        image.thumbnail((LONG_SIDE, LONG_SIDE), Image.Resampling.LANCZOS)
+    # A fresh image carries no info dict at all: no EXIF, GPS, ICC, XMP or comments.
+    clean = Image.new("RGB", image.size)
+    clean.paste(image)
+    return clean
+
+
+def _encode(image: Image.Image, fmt: str, **options) -> bytes:
+    out = io.BytesIO()
+    image.save(out, format=fmt, **options)
+    return out.getvalue()
+
+
+@cache
+def _face_detector():
+    return cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
+
+
+def _gray(image: Image.Image, long_side: int) -> tuple[np.ndarray, float]:
+    scale = min(1.0, long_side / max(image.size))
+    small = image.resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))),
+                         Image.Resampling.BILINEAR) if scale < 1 else image
+    return np.asarray(small.convert("L")), scale
+
+
+def find_faces(image: Image.Image) -> list[tuple[int, int, int, int]]:
+    """Face boxes (x, y, w, h) in the image's own pixels, largest first. Boxes much smaller
+    than the largest are background faces or false detections and are left out."""
+    gray, scale = _gray(image, DETECTION_SIDE)
+    gray = cv2.equalizeHist(gray)
+    min_side = max(24, min(gray.shape) // 20)
+    boxes = _face_detector().detectMultiScale(gray, scaleFactor=1.1, minNeighbors=6,
+                                              minSize=(min_side, min_side))
+    faces = sorted((tuple(int(v / scale) for v in box) for box in boxes),
+                   key=lambda box: box[2] * box[3], reverse=True)
+    if not faces:
+        return []
+    largest = faces[0][2]
+    return [face for face in faces if face[2] >= largest * 0.5]
+
+
+def sharpness(image: Image.Image, face: tuple[int, int, int, int] | None) -> float:
+    """Variance of the Laplacian at a fixed scale, over the face when there is one."""
+    gray, scale = _gray(image, SHARPNESS_SIDE * max(image.size) // min(image.size))
+    if face is not None:
+        x, y, w, h = (int(v * scale) for v in face)
+        region = gray[y:y + h, x:x + w]
+        if region.size >= 64:
+            gray = region
+    return float(cv2.Laplacian(gray, cv2.CV_64F).var())
+
+
+def check_photo(data: bytes, *, subject_class: str, existing: list[tuple[str, str]] = ()
+                ) -> CheckedPhoto:
+    """Check one upload against the rules and the model's photos so far (`existing` holds
+    (sha256, phash) pairs) and return it normalised; raise PhotoRejected otherwise."""
+    if len(data) > settings.PHOTO_MAX_BYTES:
+        raise PhotoRejected(
+            "file_too_large",
+            f"The file is {len(data) / 1_000_000:.1f} MB; the limit is "
+            f"{settings.PHOTO_MAX_BYTES // 1_000_000} MB.")
+    if not data:
+        raise PhotoRejected("empty", "The file is empty.")
+    digest = hashlib.sha256(data).hexdigest()
+    if any(digest == sha for sha, _ in existing):
+        raise PhotoRejected("duplicate", "This exact photo is already in the model.")
+
+    image, fmt = decode(data)
+    image = _normalise(image)
+
+    face = None
+    if subject_class not in ("dog", "cat"):
+        faces = find_faces(image)
+        if not faces:
+            raise PhotoRejected("no_face",
+                                "No face was found. Use photos where the face is clearly visible.")
+        if len(faces) > 1:
+            raise PhotoRejected("multiple_faces",
+                                f"{len(faces)} faces were found; use photos of the person alone.")
+        face = faces[0]
+        if face[2] < min(image.size) * settings.PHOTO_MIN_FACE_RATIO:
+            raise PhotoRejected("face_too_small",
+                                "The face is too small in this photo; use a closer shot.")
+
+    score = sharpness(image, face)
+    if score < settings.PHOTO_BLUR_THRESHOLD:
+        raise PhotoRejected("blurry", "The photo is too blurry; use a sharp, well-lit photo.")
+
+    phash = str(imagehash.phash(image))
+    for _, other in existing:
+        if imagehash.hex_to_hash(other) - imagehash.hex_to_hash(phash) <= NEAR_DUPLICATE_BITS:
+            raise PhotoRejected("near_duplicate",
+                                "This photo is almost the same as one already in the model.")
+
+    thumb = image.copy()
+    thumb.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE), Image.Resampling.LANCZOS)
+    return CheckedPhoto(
+        jpeg=_encode(image, "JPEG", quality=92, optimize=False),
+        thumbnail=_encode(thumb, "WEBP", quality=80),
+        width=image.width,
+        height=image.height,
+        source_format=fmt,
+        sha256=digest,
+        phash=phash,
+        sharpness=round(score, 1),
+        face_box=list(face) if face else None,
+    )

@@ -1,0 +1,106 @@
+"""A real stack for browser tests: migrate a fresh SQLite database in a temporary DATA_DIR,
+start the web server and a worker as separate processes (as scripts/serve does), and drive
+Debian's Chromium through Playwright."""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_for(url, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (localhost)
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} did not come up in {timeout}s")
+
+
+class Stack:
+    def __init__(self, data_dir: Path, base_url: str):
+        self.data_dir = data_dir
+        self.base_url = base_url
+
+    @property
+    def outbox(self) -> Path:
+        return self.data_dir / "outbox"
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("browser-data")
+    port = _free_port()
+    env = {
+        key: value for key, value in os.environ.items()
+        if key not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")
+    }
+    env.update(DATA_DIR=str(data_dir), DEMO_PROVIDER_DELAY="0.2", DEBUG="1",
+               PYTHONUNBUFFERED="1", JOB_HEARTBEAT_SECONDS="1")
+    log = open(data_dir / "stack.log", "w")  # noqa: SIM115 (kept open for the session)
+    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], cwd=ROOT, env=env,
+                   check=True, stdout=log, stderr=subprocess.STDOUT)
+    processes = [
+        subprocess.Popen([sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}",
+                          "--noreload"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT),
+        subprocess.Popen([sys.executable, "manage.py", "db_worker", "--no-reload",
+                          "--interval", "0.2", "--no-startup-delay"],
+                         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT),
+    ]
+    try:
+        base_url = f"http://127.0.0.1:{port}"
+        _wait_for(base_url + "/healthz")
+        yield Stack(data_dir, base_url)
+    finally:
+        for process in processes:
+            process.send_signal(signal.SIGTERM)
+        for process in processes:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("Debian's chromium is not installed (scripts/test installs it as root)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    yield page
+    context.close()
