@@ -177,6 +177,9 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
+if DEBUG:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns about a missing root
 
 # Any S3-compatible store (AWS S3, Cloudflare R2, MinIO) replaces the local files when a bucket
 # is set. Objects stay private; they leave only through short-lived signed URLs.

@@ -1,0 +1,45 @@
+"""The public JSON API, version 1, mounted at /api/v1 (see /work/shared/API.md).
+
+Routes stay thin: they parse, call the same domain functions as the web pages, and shape the
+answer. Every error leaves through api.errors in one shape."""
+
+from ninja import NinjaAPI, Swagger
+
+from api import errors
+from api.auth import api_auth
+from api.routes import account, catalogue, generations, images
+
+DESCRIPTION = """
+The Likeness API: generate images with credits and manage your gallery.
+
+**Authentication**: send `Authorization: Bearer <api key>`. Create a key on the settings page or
+with `python manage.py create_api_key EMAIL`. The site's own pages may use the browser session
+instead, with the `X-CSRFToken` header on writes.
+
+**Errors** always have the shape `{"error": {"code", "message", "details"}}`: `unauthenticated`
+401, `forbidden` 403, `not_found` 404 (also for objects of other accounts), `validation_error`
+422, `insufficient_credits` 402, `invalid_cursor` 400, `internal_error` 500.
+
+**Lists** take `?limit=` (default 24, max 100) and `?cursor=` and answer
+`{"items": [...], "next_cursor": "<opaque>" | null}`, newest first.
+
+Times are ISO 8601 UTC; ids are opaque strings.
+"""
+
+api = NinjaAPI(
+    title="Likeness API",
+    version="1",
+    description=DESCRIPTION,
+    urls_namespace="api",
+    auth=api_auth(),
+    openapi_url="/openapi.json",
+    docs_url="/docs",
+    # No validator badge: it would send the schema to validator.swagger.io.
+    docs=Swagger(settings={"validatorUrl": None, "persistAuthorization": True}),
+)
+errors.install(api)
+
+api.add_router("", account.router)
+api.add_router("", catalogue.router)
+api.add_router("", generations.router)
+api.add_router("", images.router)

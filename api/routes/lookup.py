@@ -1,0 +1,17 @@
+"""Finding one object of the caller. Anything else, including another account's object or an id
+that is not a UUID, is the same 404, so ids cannot be probed."""
+
+import uuid
+
+from api.errors import NotFound
+
+
+def owned(queryset, user, object_id: str, label: str):
+    try:
+        pk = uuid.UUID(str(object_id))
+    except ValueError:
+        raise NotFound(f"No {label} with this id.")
+    obj = queryset.filter(user=user, pk=pk).first()
+    if obj is None:
+        raise NotFound(f"No {label} with this id.")
+    return obj

@@ -1,0 +1,154 @@
+"""Request and response shapes. Requests refuse unknown fields, so a typo is an error rather
+than a silently ignored option."""
+
+from datetime import datetime
+from typing import Any, Literal
+
+from ninja import Field, Schema
+from pydantic import ConfigDict, ValidationInfo, field_validator
+
+from generation.catalogue import (
+    ASPECT_RATIOS,
+    BASE_MODELS,
+    DEFAULT_ASPECT_RATIO,
+    DEFAULT_BASE_MODEL,
+    MAX_IMAGES_PER_REQUEST,
+)
+
+# Built from the catalogue, so the OpenAPI enums follow it.
+BaseModelId = Literal[tuple(BASE_MODELS)]  # type: ignore[valid-type]
+AspectRatio = Literal[tuple(ASPECT_RATIOS)]  # type: ignore[valid-type]
+
+
+class RequestSchema(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- Account --------------------------------------------------------------------------------
+class ModelSlots(Schema):
+    used: int
+    limit: int
+
+
+class MeOut(Schema):
+    id: str = Field(description="The account's public id.")
+    email: str
+    name: str
+    plan: str = Field(description="The plan's id, as in GET /plans.")
+    credits: int = Field(description="The credit balance.")
+    model_slots: ModelSlots
+
+
+class CreditEntryOut(Schema):
+    id: str
+    delta: int = Field(description="Credits added (positive) or taken (negative).")
+    balance_after: int
+    reason: str
+    kind: Literal["grant", "spend", "refund", "adjustment"]
+    reference: str
+    created_at: datetime
+
+
+class CreditsOut(Schema):
+    balance: int
+    items: list[CreditEntryOut]
+    next_cursor: str | None
+
+
+class PlanOut(Schema):
+    id: str
+    name: str
+    price_cents: int
+    interval: Literal["month", "once"]
+    monthly_credits: int
+    model_slots: int
+    private_models: bool
+    tagline: str
+    features: list[str]
+
+
+# --- Catalogue ------------------------------------------------------------------------------
+class BaseModelOut(Schema):
+    id: str
+    name: str
+    description: str
+    credits_per_image: int
+    supports_custom_model: bool
+    default_steps: int
+    aspect_ratios: list[str] = Field(description="The aspect ratios this model can make.")
+
+
+# --- Generations and images -----------------------------------------------------------------
+class GenerationIn(RequestSchema):
+    prompt: str = Field(description="What the picture should show.",
+                        examples=["a portrait in soft window light"])
+    base_model: BaseModelId = Field(DEFAULT_BASE_MODEL, description="See GET /base-models.")
+    model_id: str | None = Field(None, description="A personal model (not available yet).")
+    style: str | None = Field(None, description="A style id (none are available yet).")
+    aspect_ratio: AspectRatio = DEFAULT_ASPECT_RATIO
+    num_images: int = Field(1, ge=1, le=MAX_IMAGES_PER_REQUEST, strict=True)
+    steps: int | None = Field(None, ge=1, le=50, strict=True)
+    guidance: float | None = Field(None, ge=0, le=20)
+    seed: int | None = Field(None, ge=0, le=2**31 - 1, strict=True)
+    negative_prompt: str = ""
+
+    @field_validator("base_model", "aspect_ratio", "num_images", "negative_prompt",
+                     mode="before")
+    @classmethod
+    def null_means_default(cls, value, info: ValidationInfo):
+        # Clients often send null for an option they leave out; give it the default.
+        return cls.model_fields[info.field_name].default if value is None else value
+
+
+class GenerationCreatedOut(Schema):
+    id: str
+    status: Literal["queued", "running", "succeeded", "partial", "failed"]
+    credits_reserved: int
+    created_at: datetime
+
+
+class ImageOut(Schema):
+    id: str
+    generation_id: str
+    url: str = Field(description="The full image (GET, same auth as the API).")
+    thumbnail_url: str = Field(description="A WebP thumbnail, at most 512 px.")
+    width: int
+    height: int
+    prompt: str
+    model: str = Field(description="The base model id.")
+    aspect_ratio: str
+    seed: int
+    favorite: bool
+    share_url: str | None
+    created_at: datetime
+    provider: str
+    is_demo: bool = Field(description="Made by the offline demo provider, not by an AI model.")
+    metadata: dict[str, Any]
+
+
+class FailureOut(Schema):
+    index: int
+    code: str
+    message: str
+
+
+class GenerationOut(Schema):
+    id: str
+    status: Literal["queued", "running", "succeeded", "partial", "failed"]
+    prompt: str
+    base_model: str
+    aspect_ratio: str
+    num_images: int
+    images: list[ImageOut]
+    credits_reserved: int
+    credits_charged: int
+    credits_refunded: int
+    error: str | None
+    failures: list[FailureOut]
+    created_at: datetime
+    finished_at: datetime | None
+
+
+class ImageListOut(Schema):
+    items: list[ImageOut]
+    next_cursor: str | None
