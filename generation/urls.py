@@ -1,1 +1,10 @@
-urlpatterns = []
+from django.urls import path
+
+from generation import views
+
+urlpatterns = [
+    path("dashboard/generate/", views.generate, name="generate"),
+    path("dashboard/generations/<uuid:pk>/", views.generation_detail, name="generation_detail"),
+    path("dashboard/generations/<uuid:pk>/status", views.generation_status,
+         name="generation_status"),
+]
