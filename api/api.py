@@ -7,10 +7,11 @@ from ninja import NinjaAPI, Swagger
 
 from api import errors
 from api.auth import api_auth
-from api.routes import account, catalogue, generations, images
+from api.routes import account, catalogue, generations, images, models
 
 DESCRIPTION = """
-The Likeness API: generate images with credits and manage your gallery.
+The Likeness API: create personal models from your photos, generate images with credits and
+manage your gallery.
 
 **Authentication**: send `Authorization: Bearer <api key>`. Create a key on the settings page or
 with `python manage.py create_api_key EMAIL`. The site's own pages may use the browser session
@@ -18,7 +19,9 @@ instead, with the `X-CSRFToken` header on writes.
 
 **Errors** always have the shape `{"error": {"code", "message", "details"}}`: `unauthenticated`
 401, `forbidden` 403, `not_found` 404 (also for objects of other accounts), `validation_error`
-422, `insufficient_credits` 402, `invalid_cursor` 400, `internal_error` 500.
+422, `insufficient_credits` 402, `limit_reached` 409 (a plan or a model is full), `conflict` 409
+(the object's state does not allow it), `too_large` 413, `unsupported_media_type` 415,
+`invalid_cursor` 400, `bad_request` 400 (an unreadable body), `internal_error` 500.
 
 **Lists** take `?limit=` (default 24, max 100) and `?cursor=` and answer
 `{"items": [...], "next_cursor": "<opaque>" | null}`, newest first.
@@ -43,3 +46,4 @@ api.add_router("", account.router)
 api.add_router("", catalogue.router)
 api.add_router("", generations.router)
 api.add_router("", images.router)
+api.add_router("", models.router)

@@ -6,7 +6,15 @@ routes raise them and never build error responses themselves."""
 import logging
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import (
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.http import Http404, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from ninja import Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
@@ -120,6 +128,31 @@ def install(api) -> None:
     def conflict(request, exc: Conflict):
         return error_response(409, "conflict", exc.message, exc.details)
 
+    # Django refuses a body over its DATA_UPLOAD_MAX_* limits while parsing it; unhandled,
+    # these would be a logged 500.
+    @api.exception_handler(RequestDataTooBig)
+    @api.exception_handler(TooManyFilesSent)
+    @api.exception_handler(TooManyFieldsSent)
+    def too_large(request, exc):
+        if isinstance(exc, TooManyFilesSent):
+            limit = settings.DATA_UPLOAD_MAX_NUMBER_FILES
+            return error_response(413, "too_large", f"A request may carry at most {limit} files; "
+                                  "send them in several requests.", {"max_files": limit})
+        if isinstance(exc, TooManyFieldsSent):
+            limit = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+            return error_response(413, "too_large", f"A request may carry at most {limit} "
+                                  "fields.", {"max_fields": limit})
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return error_response(413, "too_large", f"The request body is larger than {limit} bytes "
+                              "(files aside).", {"limit": limit})
+
+    @api.exception_handler(MultiPartParserError)
+    @api.exception_handler(SuspiciousOperation)
+    def bad_request(request, exc):
+        return error_response(400, "bad_request",
+                              "The request body could not be read; send well-formed "
+                              "multipart/form-data or JSON.")
+
     @api.exception_handler(AuthenticationError)
     def unauthenticated(request, exc):
         response = error_response(401, "unauthenticated",
@@ -146,3 +179,4 @@ def install(api) -> None:
 # For the OpenAPI description of each operation.
 ERRORS_AUTH = {401: ErrorOut}
 ERRORS_READ = {401: ErrorOut, 404: ErrorOut}
+ERRORS_CHANGE = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}

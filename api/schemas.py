@@ -14,10 +14,13 @@ from generation.catalogue import (
     DEFAULT_BASE_MODEL,
     MAX_IMAGES_PER_REQUEST,
 )
+from studio.models import PersonalModel
 
 # Built from the catalogue, so the OpenAPI enums follow it.
 BaseModelId = Literal[tuple(BASE_MODELS)]  # type: ignore[valid-type]
 AspectRatio = Literal[tuple(ASPECT_RATIOS)]  # type: ignore[valid-type]
+SubjectClass = Literal[tuple(PersonalModel.SubjectClass.values)]  # type: ignore[valid-type]
+ModelStatus = Literal[tuple(PersonalModel.Status.values)]  # type: ignore[valid-type]
 
 
 class RequestSchema(Schema):
@@ -152,3 +155,68 @@ class GenerationOut(Schema):
 class ImageListOut(Schema):
     items: list[ImageOut]
     next_cursor: str | None
+
+
+# --- Personal models ------------------------------------------------------------------------
+class ModelIn(RequestSchema):
+    name: str = Field(min_length=1, max_length=80, description="What you call the subject.",
+                      examples=["Alice"])
+    subject_class: SubjectClass = Field(description="Who or what the model is of.")
+    trigger_word: str | None = Field(
+        None, description="The word that stands for the subject in prompts: 3-24 letters, "
+                          "digits or underscores, starting with a letter, unique on this "
+                          "installation. Left out, a made-up word is chosen.",
+        examples=["zorvek"])
+
+
+class ModelOut(Schema):
+    id: str
+    name: str
+    subject_class: SubjectClass
+    trigger_word: str
+    status: ModelStatus = Field(description="draft -> queued -> training -> ready | failed | "
+                                            "canceled. Photos can change only in draft.")
+    photo_count: int
+    cover_thumbnail_url: str | None = Field(description="The first photo's thumbnail, if any.")
+    steps: int = Field(description="Training steps.")
+    learning_rate: float
+    lora_rank: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class ModelListOut(Schema):
+    items: list[ModelOut]
+    next_cursor: str | None
+
+
+class PhotoOut(Schema):
+    id: str
+    filename: str = Field(description="The name it was uploaded with.")
+    width: int = Field(description="Of the stored photo (upright, long side at most 2048 px).")
+    height: int
+    thumbnail_url: str = Field(description="A WebP thumbnail (GET, same auth as the API).")
+    file_url: str = Field(description="The stored photo: a JPEG with every metadata field "
+                                      "stripped (GET, same auth as the API).")
+    created_at: datetime
+
+
+class PhotoListOut(Schema):
+    items: list[PhotoOut]
+    next_cursor: str | None
+
+
+class RejectedPhotoOut(Schema):
+    filename: str
+    code: str = Field(description="unsupported_format, corrupt, empty, animated, file_too_large, "
+                                  "too_many_pixels, too_small, blurry, no_face, face_too_small, "
+                                  "multiple_faces, duplicate, near_duplicate or "
+                                  "too_many_photos.")
+    reason: str = Field(description="What is wrong, for a person.")
+
+
+class PhotoUploadOut(Schema):
+    accepted: list[PhotoOut] = Field(description="Stored photos, in the order sent.")
+    rejected: list[RejectedPhotoOut] = Field(description="Refused files, in the order sent; "
+                                                         "nothing of them is kept.")
+    photo_count: int = Field(description="The model's photos after this upload.")

@@ -90,9 +90,17 @@ def grant_signup_credits(user) -> CreditEntry:
                  reference=f"signup:{user.public_id}")
 
 
-def grant_demo_credits(user) -> CreditEntry:
-    return grant(user, settings.DEMO_CREDITS, reason="Demo account credits",
-                 reference=f"demo:{user.public_id}")
+def grant_demo_credits(user) -> CreditEntry | None:
+    """Bring a new demo account to DEMO_CREDITS (on top of nothing: its welcome credits count),
+    once: a second call finds the first grant by its reference."""
+    reference = f"demo:{user.public_id}"
+    existing = CreditEntry.objects.filter(reference=reference).first()
+    if existing is not None:
+        return existing
+    top_up = settings.DEMO_CREDITS - get_balance(user)
+    if top_up <= 0:
+        return None
+    return grant(user, top_up, reason="Demo account credits", reference=reference)
 
 
 def ledger_is_consistent(user) -> bool:

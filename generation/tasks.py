@@ -74,8 +74,9 @@ def fail_image(generation: Generation, index: int, code: str, message: str):
     """Record that one image could not be made and give its credits back (once)."""
     with transaction.atomic():
         gen = Generation.objects.select_for_update().get(pk=generation.pk)
-        if any(f["index"] == index for f in gen.failures):
-            return gen
+        if any(f["index"] == index for f in gen.failures) or gen.images.filter(
+                index=index).exists():
+            return gen  # already refunded, or a twin run stored it after all
         credits.refund(gen.user, gen.credits_per_image,
                        reason="Refund: an image could not be generated",
                        reference=f"gen:{gen.id}:refund:{index}")
@@ -114,6 +115,13 @@ def fail_remaining(generation: Generation, code: str, message: str):
 
 @task()
 def run_generation(generation_id: str):
+    try:
+        provider = generation_provider()
+    except LookupError as exc:  # a misconfigured deployment: fail and refund, never hang
+        generation = Generation.objects.filter(pk=generation_id).first()
+        if generation is not None and not generation.is_finished:
+            fail_remaining(generation, "provider_unavailable", str(exc))
+        return
     with transaction.atomic():
         generation = Generation.objects.select_for_update().filter(pk=generation_id).first()
         if generation is None or generation.is_finished:
@@ -121,7 +129,6 @@ def run_generation(generation_id: str):
         generation.status = Generation.Status.RUNNING
         generation.attempts += 1
         generation.started_at = generation.started_at or timezone.now()
-        provider = generation_provider()
         generation.provider = provider.name
         generation.save(update_fields=["status", "attempts", "started_at", "provider"])
 

@@ -16,3 +16,16 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self):
         return f"{self.hostname}:{self.pid} ({self.worker_id[:8]})"
+
+
+class RecurringTask(models.Model):
+    """When a recurring task (reconcile, sweeps, retention) is next due. Workers claim a due
+    row under a lock and move next_run_at forward before queueing the task, so each period
+    queues it once however many workers run."""
+
+    name = models.CharField(max_length=100, primary_key=True)
+    next_run_at = models.DateTimeField()
+    last_run_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return self.name

@@ -214,8 +214,41 @@ JOB_MAX_ATTEMPTS = env_int("JOB_MAX_ATTEMPTS", 5)
 JOB_RETRY_BASE_SECONDS = env_float("JOB_RETRY_BASE_SECONDS", 2)
 
 # --- Providers ------------------------------------------------------------------------------
+# Names as in ../shared/PROVIDERS.md. Unset, the providers whose keys are set are used, and the
+# offline demo providers when none is.
+REPLICATE_API_TOKEN = env("REPLICATE_API_TOKEN", "")
+REPLICATE_BASE_URL = env("REPLICATE_BASE_URL", "https://api.replicate.com").rstrip("/")
+REPLICATE_WEBHOOK_SECRET = env("REPLICATE_WEBHOOK_SECRET", "")
+REPLICATE_TRAINER = "ostris/flux-dev-lora-trainer"
+REPLICATE_TRAINER_VERSION = env(
+    "REPLICATE_TRAINER_VERSION",
+    "26dce37af90b9d997eeb970d92e47de3064d46c300504ae376c75bef6a9022d2",
+)
+REPLICATE_OWNER = env("REPLICATE_OWNER", "")  # the account owning destination models
+FAL_KEY = env("FAL_KEY", "")
+FAL_QUEUE_URL = env("FAL_QUEUE_URL", "https://queue.fal.run").rstrip("/")
+HF_TOKEN = env("HF_TOKEN", "")
+HF_NAMESPACE = env("HF_NAMESPACE", "")
+HF_ENDPOINT = env("HF_ENDPOINT", "https://huggingface.co").rstrip("/")
+# Plans without private models publish public repositories unless this is off.
+HF_PUBLIC_REPOS = env_bool("HF_PUBLIC_REPOS", True)
+
+_default_trainer = "replicate" if REPLICATE_API_TOKEN else "fal" if FAL_KEY else "demo"
+TRAINING_PROVIDER = env("TRAINING_PROVIDER", "") or _default_trainer
 GENERATION_PROVIDERS = env_list("GENERATION_PROVIDERS", "") or ["demo"]
 DEMO_PROVIDER_DELAY = env_float("DEMO_PROVIDER_DELAY", 0.4)  # seconds per image, to see progress
+PROVIDER_TIMEOUT_SECONDS = env_float("PROVIDER_TIMEOUT_SECONDS", 30)
+
+# --- Training -------------------------------------------------------------------------------
+TRAINING_CREDITS = env_int("TRAINING_CREDITS", 20)
+# Provider cost, for the estimate (steps x price) and the actual cost (seconds x price).
+TRAINING_PRICE_PER_STEP_CENTS = env_float("TRAINING_PRICE_PER_STEP_CENTS", 0.2)
+TRAINING_PRICE_PER_SECOND_CENTS = env_float("TRAINING_PRICE_PER_SECOND_CENTS", 0.1528)
+TRAINING_DEMO_SECONDS = env_float("TRAINING_DEMO_SECONDS", 60)
+# A run still training is asked for its state this often (a lost webhook costs at most this).
+TRAINING_POLL_SECONDS = env_float("TRAINING_POLL_SECONDS", 30)
+TRAINING_MAX_HOURS = env_float("TRAINING_MAX_HOURS", 6)
+TRAINING_ZIP_URL_SECONDS = env_int("TRAINING_ZIP_URL_SECONDS", 6 * 3600)
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -257,3 +290,18 @@ PHOTO_BLUR_THRESHOLD = env_float("PHOTO_BLUR_THRESHOLD", 40)
 MODEL_MIN_PHOTOS = 5
 MODEL_MAX_PHOTOS = 30
 MODEL_RECOMMENDED_PHOTOS = (10, 20)
+
+# Uploads of training photos (enforced by the API's POST /models/{id}/photos; pages can share it).
+# One request may carry several photos; a request larger than this is refused with 413 before
+# its body is read. A single photo over PHOTO_MAX_BYTES inside an accepted request is only
+# listed as rejected. Django's own cap on the number of files per request is set well above
+# MODEL_MAX_PHOTOS so a full model's worth fits in one request; beyond it Django refuses the
+# body (answered 413 by the API too).
+PHOTO_UPLOAD_MAX_REQUEST_BYTES = env_int("PHOTO_UPLOAD_MAX_REQUEST_BYTES", 200 * 1024 * 1024)
+DATA_UPLOAD_MAX_NUMBER_FILES = 60
+
+# Recurring tasks: name -> (task, seconds between runs). Queued once per period by any worker.
+RECURRING_TASKS: dict[str, tuple[str, int]] = {
+    "training.reconcile": ("studio.tasks.reconcile_trainings", 30),
+    "training.cleanup": ("studio.tasks.sweep_cleanups", 300),
+}

@@ -129,10 +129,38 @@ def delete_photo(photo: TrainingPhoto):
 
 
 def delete_model(model: PersonalModel):
-    """Delete the model and every copy of its photos."""
-    for photo in model.photos.all():
-        _delete_files(photo)
-    model.delete()
+    """Delete the model and every copy of its photos and weights, here and at providers.
+
+    Files in our storage go at once; what lives at a training provider or on the Hugging Face
+    Hub is recorded as Cleanup rows (which outlive the model) and removed by the sweep, which
+    retries until it succeeds."""
+    from jobs.queue import enqueue
+    from providers.training import training_provider
+    from studio.models import Cleanup
+    from studio.tasks import sweep_cleanups
+    from studio.training import schedule_cleanup
+
+    with transaction.atomic():
+        for run in model.runs.all():
+            if not run.is_finished and run.provider_id:
+                try:
+                    training_provider(run.provider).cancel(run)
+                except Exception:
+                    logger.warning("could not cancel training %s at %s", run.id, run.provider)
+            if run.zip_file:
+                default_storage.delete(run.zip_file.name)
+            schedule_cleanup(None, user=model.user, model_name=model.name,
+                             kind=Cleanup.Kind.PROVIDER_MODEL, provider=run.provider,
+                             target=run.provider_ref, reason="model deleted")
+        schedule_cleanup(None, user=model.user, model_name=model.name,
+                         kind=Cleanup.Kind.HF_REPO, target=model.hf_repo_id,
+                         reason="model deleted")
+        if model.weights:
+            default_storage.delete(model.weights.name)
+        for photo in model.photos.all():
+            _delete_files(photo)
+        model.delete()
+        enqueue(sweep_cleanups)
 
 
 def _clean_parameter(name, value):

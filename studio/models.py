@@ -38,6 +38,14 @@ class PersonalModel(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     queued_at = models.DateTimeField(null=True, blank=True)
+    # Set once trained: our copy of the LoRA, where it is published, and the provider's version.
+    weights = models.FileField(upload_to="weights/", max_length=300, blank=True)
+    weights_is_demo = models.BooleanField(default=False)
+    hf_repo_id = models.CharField(max_length=200, blank=True)
+    hf_private = models.BooleanField(default=False)
+    provider_version = models.CharField(max_length=200, blank=True,
+                                        help_text="Replicate's trained version (owner/name:hash).")
+    trained_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -49,6 +57,10 @@ class PersonalModel(models.Model):
     @property
     def is_pet(self):
         return self.subject_class in self.PETS
+
+    @property
+    def hf_repo_url(self):
+        return f"{settings.HF_ENDPOINT.rstrip('/')}/{self.hf_repo_id}" if self.hf_repo_id else ""
 
     @property
     def cover(self):
@@ -84,3 +96,152 @@ class TrainingPhoto(models.Model):
 
     def __str__(self):
         return self.filename
+
+
+class TrainingRun(models.Model):
+    """One attempt to train a personal model: a durable state machine. Each stage is advanced
+    by an idempotent task; the row holds everything needed to resume after a crash."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        CANCELED = "canceled", "Canceled"
+
+    class Stage(models.TextChoices):
+        PACKAGING = "packaging", "Packaging photos"
+        UPLOADING = "uploading", "Uploading"
+        TRAINING = "training", "Training"
+        PUBLISHING = "publishing", "Publishing"
+        DONE = "done", "Ready"
+
+    FINAL = (Status.SUCCEEDED, Status.FAILED, Status.CANCELED)
+    STAGES = [Stage.PACKAGING, Stage.UPLOADING, Stage.TRAINING, Stage.PUBLISHING, Stage.DONE]
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="training_runs")
+    model = models.ForeignKey(PersonalModel, on_delete=models.CASCADE, related_name="runs")
+    provider = models.CharField(max_length=20)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    stage = models.CharField(max_length=12, choices=Stage.choices, default=Stage.PACKAGING)
+    progress = models.FloatField(default=0.0, help_text="Progress of the training stage, 0-1.")
+    steps = models.PositiveIntegerField()
+    learning_rate = models.FloatField()
+    lora_rank = models.PositiveSmallIntegerField()
+    credits = models.PositiveIntegerField(default=0)
+    credits_refunded = models.BooleanField(default=False)
+    cost_estimate_cents = models.DecimalField(max_digits=10, decimal_places=2, default=0)
+    cost_actual_cents = models.DecimalField(max_digits=10, decimal_places=2, null=True,
+                                            blank=True)
+    zip_file = models.FileField(upload_to="trainings/", max_length=300, blank=True)
+    # At the provider: its id for the training, and what we created there (a destination).
+    provider_id = models.CharField(max_length=200, blank=True)
+    provider_ref = models.CharField(max_length=200, blank=True)
+    provider_status = models.CharField(max_length=40, blank=True)
+    # Written just before the provider is asked to train: after a crash, a run with this set
+    # and no provider_id looks for the training it may have started instead of starting another.
+    start_requested_at = models.DateTimeField(null=True, blank=True)
+    predict_time = models.FloatField(null=True, blank=True)
+    logs = models.TextField(blank=True)
+    error = models.TextField(blank=True)
+    error_code = models.CharField(max_length=40, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    cancel_requested = models.BooleanField(default=False)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="run_user_recent"),
+            models.Index(fields=["status", "updated_at"], name="run_status_updated"),
+        ]
+
+    def __str__(self):
+        return f"{self.model.name}: {self.stage} ({self.status})"
+
+    @property
+    def is_finished(self):
+        return self.status in self.FINAL
+
+    @property
+    def overall_progress(self):
+        """0-1 across the whole pipeline, for one progress bar."""
+        if self.status == self.Status.SUCCEEDED:
+            return 1.0
+        weights = {"packaging": 0.0, "uploading": 0.05, "training": 0.1, "publishing": 0.9,
+                   "done": 1.0}
+        base = weights[self.stage]
+        if self.stage == self.Stage.TRAINING:
+            return base + 0.8 * min(max(self.progress, 0.0), 1.0)
+        return base
+
+    @property
+    def overall_percent(self):
+        return round(self.overall_progress * 100)
+
+    @property
+    def stage_index(self):
+        return self.STAGES.index(self.stage)
+
+    @property
+    def duration(self):
+        if not self.started_at:
+            return None
+        from django.utils import timezone
+
+        return (self.finished_at or timezone.now()) - self.started_at
+
+
+class TrainingEvent(models.Model):
+    run = models.ForeignKey(TrainingRun, on_delete=models.CASCADE, related_name="events")
+    stage = models.CharField(max_length=12)
+    status = models.CharField(max_length=12)
+    message = models.CharField(max_length=500)
+    data = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.stage}/{self.status}: {self.message}"
+
+
+class Cleanup(models.Model):
+    """Something to remove outside our database (a file, a provider's destination model, a
+    Hugging Face repository). Rows outlive the model they came from, so nothing is forgotten
+    when a model is deleted; a recurring sweep retries the ones that have not succeeded."""
+
+    class Kind(models.TextChoices):
+        FILE = "file", "File in storage"
+        PROVIDER_MODEL = "provider_model", "Model at the training provider"
+        HF_REPO = "hf_repo", "Hugging Face repository"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                             on_delete=models.SET_NULL, related_name="+")
+    run = models.ForeignKey(TrainingRun, null=True, blank=True, on_delete=models.SET_NULL,
+                            related_name="cleanups")
+    model_name = models.CharField(max_length=80, blank=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    provider = models.CharField(max_length=20, blank=True)
+    target = models.CharField(max_length=300)
+    reason = models.CharField(max_length=200)
+    done_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["kind", "provider", "target"],
+                                               name="one_cleanup_per_target")]
+
+    def __str__(self):
+        return f"{self.kind}: {self.target}"

@@ -1,10 +1,12 @@
 """Shared fixtures. Three customers, as in the house style: alice owns things, bob is another
 customer on the same plan, charlie has no access to anything of theirs."""
 
+from unittest import mock
+
 import pytest
 from allauth.account.models import EmailAddress
 from django.db import connection
-from django_tasks_db.management.commands.db_worker import Worker
+from django_tasks_db.management.commands import db_worker
 
 from accounts.models import User
 
@@ -58,11 +60,14 @@ def run_jobs(db):
     """Run every task that is ready now, in this process, the way `db_worker --batch` does."""
 
     def run(max_tasks=None):
-        Worker(
-            queue_names=["*"], interval=0, batch=True, backend_name="default",
-            startup_delay=False, max_tasks=max_tasks, worker_id="pytest",
-            excluded_queue_names=[],
-        ).run()
+        # The worker closes "old" connections between tasks; inside the test's transaction that
+        # would close PostgreSQL's test connection (the test client skips it the same way).
+        with mock.patch.object(db_worker, "close_old_connections", lambda: None):
+            db_worker.Worker(
+                queue_names=["*"], interval=0, batch=True, backend_name="default",
+                startup_delay=False, max_tasks=max_tasks, worker_id="pytest",
+                excluded_queue_names=[],
+            ).run()
 
     return run
 

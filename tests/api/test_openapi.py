@@ -13,6 +13,12 @@ EXPECTED = {
     "/api/v1/images/{image_id}": {"get"},
     "/api/v1/images/{image_id}/file": {"get"},
     "/api/v1/images/{image_id}/thumbnail": {"get"},
+    "/api/v1/models": {"get", "post"},
+    "/api/v1/models/{model_id}": {"get", "delete"},
+    "/api/v1/models/{model_id}/photos": {"get", "post"},
+    "/api/v1/models/{model_id}/photos/{photo_id}": {"delete"},
+    "/api/v1/models/{model_id}/photos/{photo_id}/file": {"get"},
+    "/api/v1/models/{model_id}/photos/{photo_id}/thumbnail": {"get"},
 }
 
 

@@ -15,6 +15,7 @@ from django_tasks_db.management.commands import db_worker
 
 from jobs.models import WorkerHeartbeat
 from jobs.queue import reap_orphaned_tasks
+from jobs.schedule import run_due
 
 logger = logging.getLogger("jobs")
 
@@ -44,6 +45,7 @@ class LeasedWorker(db_worker.Worker):
                 close_old_connections()
                 self.beat()
                 reap_orphaned_tasks()
+                run_due()
             except Exception:  # a failed beat must not kill the worker; the next one retries
                 logger.exception("heartbeat failed")
         connection.close()
@@ -56,14 +58,17 @@ class LeasedWorker(db_worker.Worker):
             self.current_task_id = ""
 
     def run(self):
-        self.beat()
-        reap_orphaned_tasks()
         beater = threading.Thread(target=self.heartbeat_loop, name="heartbeat", daemon=True)
-        beater.start()
+        # Startup is inside the try: a SIGTERM that lands during it must still remove the row.
         try:
+            self.beat()
+            reap_orphaned_tasks()
+            beater.start()
             super().run()
         finally:
             self.stop_beating.set()
+            if beater.is_alive():  # a beat under way would re-create the row deleted below
+                beater.join(timeout=settings.JOB_HEARTBEAT_SECONDS + 10)
             WorkerHeartbeat.objects.filter(worker_id=self.worker_id).delete()
 
 

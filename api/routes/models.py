@@ -1,0 +1,212 @@
+"""Personal models and their training photos: /models, /models/{id}, /models/{id}/photos and
+the photos' bytes. The rules (plan slots, photo checks, draft-only changes) live in
+studio.actions; this module parses, calls them and shapes the answer."""
+
+from functools import wraps
+
+from django.conf import settings
+from django.db.models import Count, OuterRef, Subquery
+from django.http import HttpRequest
+from django.urls import reverse
+from ninja import File, Query, Router, Status
+from ninja.decorators import decorate_view
+from ninja.files import UploadedFile
+
+from api.errors import ERRORS_AUTH, ERRORS_CHANGE, ERRORS_READ, ErrorOut, error_response
+from api.pagination import PageParams, paginate
+from api.routes.images import _binary, _serve
+from api.routes.lookup import owned
+from api.schemas import ModelIn, ModelListOut, ModelOut, PhotoListOut, PhotoUploadOut
+from studio.actions import add_photos, create_model, delete_model, delete_photo
+from studio.models import PersonalModel, TrainingPhoto
+
+router = Router(tags=["Personal models"])
+
+
+def _models(user):
+    first_photo = TrainingPhoto.objects.filter(model=OuterRef("pk")).order_by("created_at", "id")
+    return PersonalModel.objects.filter(user=user).annotate(
+        photo_count=Count("photos"), cover_id=Subquery(first_photo.values("id")[:1]))
+
+
+def _url(request: HttpRequest, name: str, *args) -> str:
+    return request.build_absolute_uri(reverse(f"api:{name}", args=[str(a) for a in args]))
+
+
+def model_out(request: HttpRequest, model: PersonalModel) -> dict:
+    """`model` comes from _models(), which adds photo_count and cover_id."""
+    cover = (_url(request, "model_photo_thumbnail", model.id, model.cover_id)
+             if model.cover_id else None)
+    return {
+        "id": str(model.id),
+        "name": model.name,
+        "subject_class": model.subject_class,
+        "trigger_word": model.trigger_word,
+        "status": model.status,
+        "photo_count": model.photo_count,
+        "cover_thumbnail_url": cover,
+        "steps": model.steps,
+        "learning_rate": model.learning_rate,
+        "lora_rank": model.lora_rank,
+        "created_at": model.created_at,
+        "updated_at": model.updated_at,
+    }
+
+
+def photo_out(request: HttpRequest, photo: TrainingPhoto) -> dict:
+    return {
+        "id": str(photo.id),
+        "filename": photo.filename,
+        "width": photo.width,
+        "height": photo.height,
+        "thumbnail_url": _url(request, "model_photo_thumbnail", photo.model_id, photo.id),
+        "file_url": _url(request, "model_photo_file", photo.model_id, photo.id),
+        "created_at": photo.created_at,
+    }
+
+
+@router.post("/models", response={201: ModelOut, 409: ErrorOut, 422: ErrorOut, **ERRORS_AUTH},
+             summary="Create a personal model",
+             description="A new model, in draft, to which photos are then added. 409 "
+                         "limit_reached (details: used, limit) when the plan's model slots "
+                         "are all taken; 422 for a bad field, an unknown field or a trigger "
+                         "word that is taken.")
+def create(request: HttpRequest, payload: ModelIn):
+    model = create_model(request.auth, name=payload.name, subject_class=payload.subject_class,
+                         trigger_word=payload.trigger_word)
+    return Status(201, model_out(request, _models(request.auth).get(pk=model.pk)))
+
+
+@router.get("/models", response={200: ModelListOut, 400: ErrorOut, 422: ErrorOut, **ERRORS_AUTH},
+            summary="List personal models", description="The caller's models, newest first.")
+def list_models(request: HttpRequest, page: Query[PageParams]):
+    rows, next_cursor = paginate(_models(request.auth), kind="models", cursor=page.cursor,
+                                 limit=page.limit)
+    return {"items": [model_out(request, m) for m in rows], "next_cursor": next_cursor}
+
+
+@router.get("/models/{model_id}", response={200: ModelOut, **ERRORS_READ},
+            summary="One personal model")
+def get_model(request: HttpRequest, model_id: str):
+    return model_out(request, owned(_models(request.auth), request.auth, model_id, "model"))
+
+
+@router.delete("/models/{model_id}", response={204: None, **ERRORS_READ},
+               summary="Delete a personal model",
+               description="Deletes the model and every copy of its photos and weights; its "
+                           "slot is free again at once.")
+def delete(request: HttpRequest, model_id: str):
+    delete_model(owned(PersonalModel.objects, request.auth, model_id, "model"))
+    return Status(204, None)
+
+
+def _upload_guard(run):
+    """Refuse a photo upload from its headers alone, before anything reads the body: neither
+    ninja's parameters nor the session's CSRF check (which reads the form) get to it first.
+    Content-Length is trustworthy here, as Django never reads past it."""
+
+    @wraps(run)
+    def guarded(request: HttpRequest, *args, **kwargs):
+        if request.content_type != "multipart/form-data":
+            return error_response(
+                415, "unsupported_media_type",
+                "Send the photos as multipart/form-data, each in a field named 'files'.",
+                {"content_type": request.content_type or ""})
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0  # Django then reads no body at all
+        limit = settings.PHOTO_UPLOAD_MAX_REQUEST_BYTES
+        if length > limit:
+            return error_response(
+                413, "too_large",
+                f"The request is {length / 1_000_000:.1f} MB; at most "
+                f"{limit / 1_000_000:.0f} MB can be sent at once. Send the photos in several "
+                "requests.", {"size": length, "limit": limit})
+        return run(request, *args, **kwargs)
+
+    return guarded
+
+
+def _read(files: list[UploadedFile]):
+    # One photo in memory at a time, and never more of a file than it takes to refuse it
+    # as too large: the request cap is far above the per-photo one.
+    for upload in files:
+        yield upload.name, upload.read(settings.PHOTO_MAX_BYTES + 1)
+
+
+def _too_large_reason(size: int) -> str:
+    return (f"The file is {size / 1_000_000:.1f} MB; the limit is "
+            f"{settings.PHOTO_MAX_BYTES // 1_000_000} MB.")
+
+
+@router.post(
+    "/models/{model_id}/photos",
+    response={200: PhotoUploadOut, 400: ErrorOut, 413: ErrorOut, 415: ErrorOut, 422: ErrorOut,
+              **ERRORS_CHANGE},
+    summary="Add photos to a model",
+    description="multipart/form-data with one or more files in fields named `files` (JPEG, "
+                "PNG, WebP or HEIC). Each file is checked on its own: good ones are stored "
+                "(upright, metadata stripped) and listed in `accepted`, the others in "
+                "`rejected` with a code and a reason. 409 limit_reached when the model already "
+                "holds the most photos it can; 409 conflict when it is no longer a draft; 413 "
+                "too_large when the request is over the upload limit (nothing is read); 415 "
+                "unsupported_media_type for any other body; 422 when no file is sent.",
+)
+@decorate_view(_upload_guard)
+def upload_photos(request: HttpRequest, model_id: str, files: File[list[UploadedFile]]):
+    model = owned(PersonalModel.objects, request.auth, model_id, "model")
+    accepted, rejected = add_photos(model, _read(files))
+    # A file over the limit was read only in part; tell its real size. add_photos refuses
+    # files in the order sent, so the n-th file_too_large is the n-th oversized upload.
+    sizes = iter([f.size for f in files if f.size > settings.PHOTO_MAX_BYTES])
+    for item in rejected:
+        if item["code"] == "file_too_large":
+            item["reason"] = _too_large_reason(next(sizes, settings.PHOTO_MAX_BYTES + 1))
+    return {
+        "accepted": [photo_out(request, p) for p in accepted],
+        "rejected": rejected,
+        "photo_count": model.photos.count(),
+    }
+
+
+@router.get("/models/{model_id}/photos",
+            response={200: PhotoListOut, 400: ErrorOut, 422: ErrorOut, **ERRORS_READ},
+            summary="List a model's photos", description="Newest first.")
+def list_photos(request: HttpRequest, model_id: str, page: Query[PageParams]):
+    model = owned(PersonalModel.objects, request.auth, model_id, "model")
+    rows, next_cursor = paginate(model.photos.all(), kind="photos", cursor=page.cursor,
+                                 limit=page.limit)
+    return {"items": [photo_out(request, p) for p in rows], "next_cursor": next_cursor}
+
+
+def _photo(request: HttpRequest, model_id: str, photo_id: str) -> TrainingPhoto:
+    model = owned(PersonalModel.objects, request.auth, model_id, "model")
+    return owned(model.photos.select_related("model"), request.auth, photo_id, "photo")
+
+
+@router.delete("/models/{model_id}/photos/{photo_id}", response={204: None, **ERRORS_CHANGE},
+               summary="Remove a photo from a model",
+               description="Deletes the photo and its thumbnail. 409 conflict once the model "
+                           "is no longer a draft.")
+def remove_photo(request: HttpRequest, model_id: str, photo_id: str):
+    delete_photo(_photo(request, model_id, photo_id))
+    return Status(204, None)
+
+
+@router.get("/models/{model_id}/photos/{photo_id}/file", response=ERRORS_READ,
+            url_name="model_photo_file", summary="A photo's file",
+            description="The stored photo: a JPEG, upright, with every metadata field stripped.",
+            openapi_extra=_binary("The photo.", "image/jpeg"))
+def photo_file(request: HttpRequest, model_id: str, photo_id: str):
+    photo = _photo(request, model_id, photo_id)
+    return _serve(photo.file, "image/jpeg", f"photo-{photo.id}.jpg")
+
+
+@router.get("/models/{model_id}/photos/{photo_id}/thumbnail", response=ERRORS_READ,
+            url_name="model_photo_thumbnail", summary="A photo's thumbnail",
+            description="A WebP, at most 384 px on a side.",
+            openapi_extra=_binary("The thumbnail.", "image/webp"))
+def photo_thumbnail(request: HttpRequest, model_id: str, photo_id: str):
+    photo = _photo(request, model_id, photo_id)
+    return _serve(photo.thumbnail, "image/webp", f"photo-{photo.id}-thumb.webp")

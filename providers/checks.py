@@ -1,0 +1,22 @@
+"""`manage.py check` (and every server start) refuses provider names that do not exist."""
+
+from django.conf import settings
+from django.core.checks import Error, register
+
+from providers.registry import GENERATION_PROVIDERS
+from providers.training import TRAINERS
+
+
+@register()
+def provider_names(app_configs, **kwargs):
+    errors = []
+    for name in settings.GENERATION_PROVIDERS:
+        if name not in GENERATION_PROVIDERS:
+            errors.append(Error(f"GENERATION_PROVIDERS names an unknown provider {name!r}.",
+                                hint=f"Known: {', '.join(GENERATION_PROVIDERS)}.",
+                                id="likeness.E001"))
+    if settings.TRAINING_PROVIDER not in TRAINERS:
+        errors.append(Error(f"TRAINING_PROVIDER is an unknown provider "
+                            f"{settings.TRAINING_PROVIDER!r}.",
+                            hint=f"Known: {', '.join(TRAINERS)}.", id="likeness.E002"))
+    return errors

@@ -1,0 +1,75 @@
+"""The training dashboard: every run, and one run's stages, logs, events and errors."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from credits.actions import InsufficientCredits
+from likeness.errors import Conflict, InvalidInput
+from studio import training
+from studio.models import Cleanup, PersonalModel, TrainingRun
+
+
+@login_required
+def training_list(request):
+    runs = TrainingRun.objects.filter(user=request.user).select_related("model")
+    page = Paginator(runs, 20).get_page(request.GET.get("page"))
+    cleaned = Cleanup.objects.filter(user=request.user, done_at__isnull=False)[:20]
+    return render(request, "training/list.html", {"page": page, "cleaned": cleaned})
+
+
+def _run_context(run):
+    return {"run": run, "events": run.events.all(), "explanation": training.explain(run),
+            "can_retry": training.can_retry(run), "stages": TrainingRun.STAGES}
+
+
+@login_required
+def training_detail(request, pk):
+    run = get_object_or_404(TrainingRun.objects.select_related("model"), pk=pk, user=request.user)
+    return render(request, "training/detail.html", _run_context(run))
+
+
+@login_required
+def training_status(request, pk):
+    run = get_object_or_404(TrainingRun.objects.select_related("model"), pk=pk, user=request.user)
+    return render(request, "training/detail.html#status", _run_context(run))
+
+
+@login_required
+@require_POST
+def training_cancel(request, pk):
+    run = get_object_or_404(TrainingRun, pk=pk, user=request.user)
+    try:
+        training.request_cancel(run)
+        messages.success(request, "Canceling the training…")
+    except Conflict as exc:
+        messages.error(request, exc.message)
+    return redirect("training_detail", pk=run.pk)
+
+
+@login_required
+@require_POST
+def training_retry(request, pk):
+    run = get_object_or_404(TrainingRun, pk=pk, user=request.user)
+    try:
+        new = training.retry(run)
+    except (Conflict, InvalidInput, InsufficientCredits) as exc:
+        messages.error(request, getattr(exc, "message", str(exc)))
+        return redirect("training_detail", pk=run.pk)
+    messages.success(request, "Training started again.")
+    return redirect("training_detail", pk=new.pk)
+
+
+@login_required
+@require_POST
+def model_train(request, pk):
+    model = get_object_or_404(PersonalModel, pk=pk, user=request.user)
+    try:
+        run = training.start_training(model)
+    except (Conflict, InvalidInput, InsufficientCredits) as exc:
+        messages.error(request, getattr(exc, "message", str(exc)))
+        return redirect("model_detail", pk=model.pk)
+    messages.success(request, "Training started. You can follow it here.")
+    return redirect("training_detail", pk=run.pk)
