@@ -7,7 +7,7 @@ from ninja import NinjaAPI, Swagger
 
 from api import errors
 from api.auth import api_auth
-from api.routes import account, catalogue, generations, images, models
+from api.routes import account, catalogue, generations, images, models, trainings
 
 DESCRIPTION = """
 The Likeness API: create personal models from your photos, generate images with credits and
@@ -47,3 +47,4 @@ api.add_router("", catalogue.router)
 api.add_router("", generations.router)
 api.add_router("", images.router)
 api.add_router("", models.router)
+api.add_router("", trainings.router)

@@ -220,3 +220,46 @@ class PhotoUploadOut(Schema):
     rejected: list[RejectedPhotoOut] = Field(description="Refused files, in the order sent; "
                                                          "nothing of them is kept.")
     photo_count: int = Field(description="The model's photos after this upload.")
+
+
+class TrainIn(RequestSchema):
+    provider: str | None = Field(None, description="demo, replicate or fal; the deployment's "
+                                                   "default when left out.")
+    steps: int | None = Field(None, description="Training steps, 100-6000 (default 1000).")
+    learning_rate: float | None = Field(None, description="0.00001-0.01 (default 0.0004).")
+    lora_rank: int | None = Field(None, description="1-128 (default 16).")
+
+
+class TrainingEventOut(Schema):
+    stage: str
+    status: str
+    message: str
+    at: datetime
+
+
+class TrainingOut(Schema):
+    id: str
+    model_id: str
+    provider: str
+    status: str = Field(description="queued, running, succeeded, failed or canceled.")
+    stage: str = Field(description="packaging, uploading, training, publishing or done.")
+    progress: float = Field(description="0.0-1.0 across the whole pipeline.")
+    events: list[TrainingEventOut]
+    cost_estimate_cents: float
+    cost_actual_cents: float | None
+    credits: int
+    credits_refunded: bool
+    steps: int
+    learning_rate: float
+    lora_rank: int
+    cancel_requested: bool
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    error: str | None
+    error_code: str | None
+
+
+class TrainingListOut(Schema):
+    items: list[TrainingOut]
+    next_cursor: str | None

@@ -214,7 +214,10 @@ def webhook_secret() -> str:
 
 @cache
 def _fetched_secret(token: str, base_url: str) -> str:
-    return client().webhooks.default.secret().key
+    try:
+        return client().webhooks.default.secret().key
+    except Exception as exc:
+        raise classify(exc, "reading the webhook signing secret")
 
 
 def verify_webhook(headers, body: bytes) -> bool:

@@ -245,3 +245,22 @@ class Cleanup(models.Model):
 
     def __str__(self):
         return f"{self.kind}: {self.target}"
+
+
+class WebhookDelivery(models.Model):
+    """Every verified webhook, stored once: a repeated delivery finds its row and does nothing."""
+
+    provider = models.CharField(max_length=20)
+    delivery_id = models.CharField(max_length=200)
+    run = models.ForeignKey(TrainingRun, null=True, blank=True, on_delete=models.SET_NULL,
+                            related_name="webhooks")
+    payload = models.JSONField(default=dict)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        constraints = [models.UniqueConstraint(fields=["provider", "delivery_id"],
+                                               name="one_delivery")]
+
+    def __str__(self):
+        return f"{self.provider}:{self.delivery_id}"

@@ -90,7 +90,10 @@ def zip_url(run: TrainingRun) -> str:
 def webhook_url(run: TrainingRun, provider) -> str:
     if not provider.supports_webhooks:
         return ""
-    return settings.PUBLIC_BASE_URL + reverse(f"webhook_{run.provider}") + f"?run={run.id}"
+    from studio.webhooks import run_token
+
+    return (settings.PUBLIC_BASE_URL + reverse(f"webhook_{run.provider}")
+            + f"?run={run.id}&token={run_token(run.id)}")
 
 
 def upload(run: TrainingRun, provider):
@@ -215,6 +218,24 @@ def cancel(run: TrainingRun, provider):
     # Canceled before the provider began: nothing was spent there, so the credits come back.
     finish_failed(run, error="Canceled by the customer.", code="canceled",
                   status=TrainingRun.Status.CANCELED, refund=not started)
+
+
+def cancel_now(run: TrainingRun) -> TrainingRun:
+    """Cancel at once when no worker holds the run; otherwise flag it for the worker."""
+    from studio.training import request_cancel
+
+    claimed = claim(run.pk)
+    if claimed is None:
+        return request_cancel(run)
+    try:
+        claimed.cancel_requested = True
+        save(claimed, "cancel_requested")
+        record(claimed, "Cancel requested.")
+        cancel(claimed, training_provider(claimed.provider))
+    finally:
+        release(claimed)
+    claimed.refresh_from_db()
+    return claimed
 
 
 # --- the task ---------------------------------------------------------------------------------

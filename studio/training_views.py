@@ -10,6 +10,7 @@ from credits.actions import InsufficientCredits
 from likeness.errors import Conflict, InvalidInput
 from studio import training
 from studio.models import Cleanup, PersonalModel, TrainingRun
+from studio.tasks import cancel_now
 
 
 @login_required
@@ -42,8 +43,9 @@ def training_status(request, pk):
 def training_cancel(request, pk):
     run = get_object_or_404(TrainingRun, pk=pk, user=request.user)
     try:
-        training.request_cancel(run)
-        messages.success(request, "Canceling the training…")
+        run = cancel_now(run)
+        messages.success(request, "Training canceled." if run.is_finished
+                         else "Canceling the training…")
     except Conflict as exc:
         messages.error(request, exc.message)
     return redirect("training_detail", pk=run.pk)

@@ -164,6 +164,8 @@ def test_openapi_documents_the_model_operations(client):
     for path, operations in paths.items():
         if path.startswith("/api/v1/models"):
             for method, operation in operations.items():
-                assert operation["tags"] == ["Personal models"], (method, path)
+                expected = ["Training"] if path.endswith(("/train", "/cancel")) else [
+                    "Personal models"]
+                assert operation["tags"] == expected, (method, path)
                 assert operation.get("summary"), (method, path)
                 assert "404" in operation["responses"] or path == "/api/v1/models", (method, path)

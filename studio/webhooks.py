@@ -1,0 +1,97 @@
+"""Incoming webhooks from the training providers. A webhook is only a verified nudge: it is
+stored once (a repeat changes nothing) and queues the run's next step, which reads the state
+from the provider's API itself, so late, repeated or out-of-order deliveries are harmless."""
+
+import json
+import logging
+
+from django.core import signing
+from django.db import IntegrityError, transaction
+from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from jobs.queue import enqueue
+from providers import replicate
+from providers.base import ProviderError
+from studio.models import TrainingRun, WebhookDelivery
+from studio.training import record
+
+logger = logging.getLogger(__name__)
+TOKEN_SALT = "likeness.training-webhook"
+
+
+def run_token(run_id) -> str:
+    return signing.Signer(salt=TOKEN_SALT).signature(str(run_id))
+
+
+def token_is_valid(run_id: str, token: str) -> bool:
+    return bool(run_id and token) and signing.constant_time_compare(run_token(run_id), token)
+
+
+def _refused(message):
+    return JsonResponse({"error": {"code": "bad_signature", "message": message, "details": {}}},
+                        status=400)
+
+
+def _accept(provider: str, delivery_id: str, run: TrainingRun | None, payload: dict,
+            summary: str):
+    from studio.tasks import advance_training
+
+    try:
+        with transaction.atomic():
+            WebhookDelivery.objects.create(provider=provider, delivery_id=delivery_id[:200],
+                                           run=run, payload=payload)
+            if run is not None and not run.is_finished:
+                record(run, summary, delivery=delivery_id)
+                enqueue(advance_training, str(run.id))
+    except IntegrityError:
+        return JsonResponse({"status": "duplicate"})
+    return JsonResponse({"status": "ok"})
+
+
+@csrf_exempt
+@require_POST
+def replicate_webhook(request):
+    try:
+        valid = replicate.verify_webhook(request.headers, request.body)
+    except ProviderError as exc:  # no secret to check with: ask Replicate to try again later
+        logger.warning("cannot verify a Replicate webhook: %s", exc)
+        return JsonResponse({"error": {"code": "unavailable", "message": str(exc),
+                                       "details": {}}}, status=503)
+    if not valid:
+        return _refused("The webhook signature does not match.")
+    try:
+        payload = json.loads(request.body)
+    except ValueError:
+        return _refused("The webhook body is not JSON.")
+    run = TrainingRun.objects.filter(provider="replicate", provider_id=payload.get("id")).first()
+    delivery = request.headers.get("webhook-id", "")
+    return _accept("replicate", delivery, run, payload,
+                   f"Webhook from Replicate: {payload.get('status', 'unknown')}.")
+
+
+@csrf_exempt
+@require_POST
+def fal_webhook(request):
+    """fal's own signature scheme is not confirmed, so the URL we give fal carries a per-run
+    token signed with our SECRET_KEY; a forged call without it is refused."""
+    run_id, token = request.GET.get("run", ""), request.GET.get("token", "")
+    if not token_is_valid(run_id, token):
+        return _refused("The webhook token does not match.")
+    try:
+        payload = json.loads(request.body)
+    except ValueError:
+        return _refused("The webhook body is not JSON.")
+    request_id = str(payload.get("request_id", ""))
+    run = TrainingRun.objects.filter(pk=run_id, provider="fal").first()
+    if run is None or not request_id:
+        return _refused("The webhook names no training of ours.")
+    if not run.provider_id and run.start_requested_at:
+        # We crashed between asking fal to train and recording the request id: adopt it.
+        TrainingRun.objects.filter(pk=run.pk, provider_id="").update(provider_id=request_id)
+        run.refresh_from_db()
+    if run.provider_id != request_id:
+        return _refused("The webhook is for another request.")
+    return _accept("fal", f"{request_id}:{payload.get('status', '')}", run, payload,
+                   f"Webhook from fal.ai: {payload.get('status', 'unknown')}.")
