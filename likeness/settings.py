@@ -113,6 +113,15 @@ else:
             },
         }
     }
+if TESTING and not DATABASE_URL:
+    # A file, not Django's in-memory default: with an in-memory database the live server's
+    # thread (which receives the fakes' webhooks) would share one connection with the test.
+    import os
+    import tempfile
+
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(Path(tempfile.gettempdir()) / f"likeness-test-{os.getpid()}.sqlite3")
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Accounts -------------------------------------------------------------------------------
@@ -212,6 +221,8 @@ JOB_LEASE_SECONDS = env_int("JOB_LEASE_SECONDS", 60)
 JOB_HEARTBEAT_SECONDS = env_float("JOB_HEARTBEAT_SECONDS", 5)
 JOB_MAX_ATTEMPTS = env_int("JOB_MAX_ATTEMPTS", 5)
 JOB_RETRY_BASE_SECONDS = env_float("JOB_RETRY_BASE_SECONDS", 2)
+# Tasks one `db_worker` process runs at once (threads): most work waits on providers.
+WORKER_THREADS = env_int("WORKER_THREADS", 4)
 
 # --- Providers ------------------------------------------------------------------------------
 # Names as in ../shared/PROVIDERS.md. Unset, the providers whose keys are set are used, and the

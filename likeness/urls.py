@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("web.urls")),
     path("", include("generation.urls")),
     path("", include("gallery.urls")),
+    path("", include("studio.urls")),
     path("", include("studio.pipeline_urls")),
     path("accounts/", include("allauth.urls")),
     path("api/v1/", include("api.urls")),

@@ -153,7 +153,8 @@ class ReplicateTrainer(TrainingProvider):
         except Exception as exc:
             raise classify(exc, "listing trainings")
         for training in page.results:
-            if training.destination == run.provider_ref:
+            images = str((training.input or {}).get("input_images", ""))
+            if training.destination == run.provider_ref or str(run.id) in images:
                 return training.id
         return ""
 

@@ -5,10 +5,10 @@ import random
 import re
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.utils import timezone
 
 from likeness.errors import Conflict, InvalidInput, LimitReached
 from studio.models import PersonalModel, TrainingPhoto
@@ -57,7 +57,7 @@ def create_model(user, *, name: str, subject_class: str, trigger_word: str | Non
     word = clean_trigger_word(trigger_word) if trigger_word else suggest_trigger_word()
     with transaction.atomic():
         # Lock the user row so two requests cannot both take the last slot.
-        type(user).objects.select_for_update().filter(pk=user.pk).first()
+        get_user_model().objects.select_for_update().filter(pk=user.pk).first()
         usage = slots(user)
         if usage["used"] >= usage["limit"]:
             raise LimitReached(
@@ -163,6 +163,10 @@ def delete_model(model: PersonalModel):
         enqueue(sweep_cleanups)
 
 
+def _number(value) -> str:
+    return f"{value:.5f}".rstrip("0").rstrip(".") if isinstance(value, float) else str(value)
+
+
 def _clean_parameter(name, value):
     low, high = TRAINING_RANGES[name]
     if value is None or value == "":
@@ -173,7 +177,7 @@ def _clean_parameter(name, value):
         raise InvalidInput(name, f"{name.replace('_', ' ').capitalize()} must be a number.")
     if not low <= value <= high:
         raise InvalidInput(name, f"{name.replace('_', ' ').capitalize()} must be between "
-                                 f"{low:g} and {high:g}.")
+                                 f"{_number(low)} and {_number(high)}.")
     return value
 
 
@@ -186,17 +190,10 @@ def update_parameters(model: PersonalModel, **params) -> PersonalModel:
     return model
 
 
-def queue_model(model: PersonalModel, **params) -> PersonalModel:
-    """Hand a draft to training (the training pipeline picks up queued models)."""
-    with transaction.atomic():
-        model = PersonalModel.objects.select_for_update().get(pk=model.pk)
-        _require_draft(model)
-        count = model.photos.count()
-        if count < settings.MODEL_MIN_PHOTOS:
-            raise InvalidInput("photos", f"The model has {count} photo(s); it needs at least "
-                                         f"{settings.MODEL_MIN_PHOTOS} (10–20 is best).")
-        update_parameters(model, **params)
-        model.status = PersonalModel.Status.QUEUED
-        model.queued_at = timezone.now()
-        model.save(update_fields=["status", "queued_at", "updated_at"])
-    return model
+def queue_model(model: PersonalModel, **params):
+    """Hand a draft to training: charges the training's credits and queues the pipeline
+    (the model is `queued` until a worker picks the run up, then `training`)."""
+    from studio.training import start_training
+
+    _require_draft(model)
+    return start_training(model, **params).model

@@ -12,10 +12,12 @@ from studio.tasks import ZIP_SALT
 
 
 @require_GET
-def training_zip(request, token):
+def training_zip(request, run_id, token):
     try:
-        run_id = signing.loads(token, salt=ZIP_SALT, max_age=settings.TRAINING_ZIP_URL_SECONDS)
+        signed = signing.loads(token, salt=ZIP_SALT, max_age=settings.TRAINING_ZIP_URL_SECONDS)
     except signing.BadSignature:
+        raise Http404("This link is not valid or has expired.")
+    if signed != str(run_id):
         raise Http404("This link is not valid or has expired.")
     run = TrainingRun.objects.filter(pk=run_id).exclude(zip_file="").first()
     if run is None or run.is_finished:

@@ -5,7 +5,8 @@ from studio import downloads, training_views, webhooks
 urlpatterns = [
     path("webhooks/replicate", webhooks.replicate_webhook, name="webhook_replicate"),
     path("webhooks/fal", webhooks.fal_webhook, name="webhook_fal"),
-    path("training-files/<str:token>/photos.zip", downloads.training_zip, name="training_zip"),
+    path("training-files/<uuid:run_id>/<str:token>/photos.zip", downloads.training_zip,
+         name="training_zip"),
     path("dashboard/training/", training_views.training_list, name="training_list"),
     path("dashboard/training/<uuid:pk>/", training_views.training_detail,
          name="training_detail"),

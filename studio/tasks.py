@@ -69,7 +69,7 @@ def package(run: TrainingRun):
                 with photo.file.open("rb") as handle:
                     archive.writestr(f"{number:02d}.jpg", handle.read())
                 archive.writestr(f"{number:02d}.txt", caption(run))
-        name = f"trainings/{run.user.public_id}/{run.id}/photos.zip"
+        name = f"{run.user.public_id}/{run.id}/photos.zip"  # under the field's trainings/
         run.zip_file.save(name, ContentFile(buffer.getvalue()), save=False)
         save(run, "zip_file")
         record(run, f"Packed {run.model.photos.count()} photos with captions.",
@@ -84,7 +84,8 @@ def zip_url(run: TrainingRun) -> str:
     if hasattr(storage, "bucket_name"):
         return storage.url(run.zip_file.name, expire=settings.TRAINING_ZIP_URL_SECONDS)
     token = signing.dumps(str(run.id), salt=ZIP_SALT)
-    return settings.PUBLIC_BASE_URL + reverse("training_zip", args=[token])
+    # The run id stands in the URL itself: after a crash, it finds the training we started.
+    return settings.PUBLIC_BASE_URL + reverse("training_zip", args=[run.id, token])
 
 
 def webhook_url(run: TrainingRun, provider) -> str:
@@ -169,7 +170,7 @@ def _summary(raw: dict) -> dict:
 
 def store_weights(run: TrainingRun, weights: bytes, state, provider):
     model = run.model
-    name = f"weights/{run.user.public_id}/{model.id}/lora.safetensors"
+    name = f"{run.user.public_id}/{model.id}/lora.safetensors"  # under the field's weights/
     if model.weights:
         default_storage.delete(model.weights.name)
     model.weights.save(name, ContentFile(weights), save=False)
@@ -247,6 +248,8 @@ def _advance(run: TrainingRun):
         run.status = TrainingRun.Status.RUNNING
         run.started_at = run.started_at or timezone.now()
         save(run, "status", "started_at")
+        PersonalModel.objects.filter(pk=run.model_id).update(
+            status=PersonalModel.Status.TRAINING, updated_at=timezone.now())
     if run.stage == TrainingRun.Stage.PACKAGING:
         package(run)
     if run.stage == TrainingRun.Stage.UPLOADING:
@@ -322,7 +325,8 @@ def reconcile_trainings():
     """Pick up every unfinished run that has not moved for a while: its webhook was lost,
     its poll was never queued, or its worker died holding the lease."""
     now = timezone.now()
-    stale = now - timedelta(seconds=max(settings.TRAINING_POLL_SECONDS * 2, 60))
+    # Runs every 30 s: a run that has not moved for a minute costs at most ~90 s of delay.
+    stale = now - timedelta(seconds=60)
     runs = TrainingRun.objects.exclude(status__in=TrainingRun.FINAL).filter(
         Q(lease_until__isnull=True) | Q(lease_until__lt=now)).filter(updated_at__lt=stale)
     count = 0

@@ -53,8 +53,9 @@ def start_training(model: PersonalModel, *, provider: str | None = None, **param
               for name in TRAINING_DEFAULTS}
     with transaction.atomic():
         model = PersonalModel.objects.select_for_update().get(pk=model.pk)
-        if model.status not in (PersonalModel.Status.DRAFT, PersonalModel.Status.QUEUED,
-                                PersonalModel.Status.FAILED, PersonalModel.Status.CANCELED):
+        if active_run(model) is not None or model.status not in (
+                PersonalModel.Status.DRAFT, PersonalModel.Status.QUEUED,
+                PersonalModel.Status.FAILED, PersonalModel.Status.CANCELED):
             raise Conflict(f"The model is {model.get_status_display().lower()}; it cannot be "
                            "trained again now.", status=model.status)
         count = model.photos.count()
@@ -70,8 +71,8 @@ def start_training(model: PersonalModel, *, provider: str | None = None, **param
         if run.credits:
             credits.spend(model.user, run.credits, reason=f"Training of {model.name}",
                           reference=f"train:{run.id}")
-        model.status = PersonalModel.Status.TRAINING
-        model.queued_at = model.queued_at or timezone.now()
+        model.status = PersonalModel.Status.QUEUED
+        model.queued_at = timezone.now()
         model.save()
         record(run, f"Training queued with {training_provider(provider).label}: {count} photos, "
                     f"{values['steps']} steps.", credits=run.credits,

@@ -10,6 +10,10 @@ from django_tasks_db.management.commands import db_worker
 
 from accounts.models import User
 
+# The browser fixtures (a real web server + worker, and Chromium) are shared by every browser
+# test, so one Chromium serves the whole session.
+pytest_plugins = ["tests.browser_fixtures"]
+
 PASSWORD = "correct-horse-battery-9"
 
 

@@ -20,6 +20,7 @@ from billing.plans import PLANS
 from credits.models import CreditEntry
 from generation.catalogue import BASE_MODELS
 from generation.models import Generation, Image
+from studio.actions import slots
 
 OUTBOX_NAME = re.compile(r"^[0-9]+-[0-9a-f]{8}\.eml$")
 
@@ -40,6 +41,7 @@ def dashboard(request):
         "recent_entries": CreditEntry.objects.filter(user=user)[:5],
         "recent_images": Image.objects.filter(user=user)[:6],
         "plan": user.plan_info,
+        "model_slots": slots(user),
     })
 
 

@@ -41,11 +41,11 @@ class Site:
         out = self.manage("shell", "-c", code).stdout
         return json.loads(out.strip().splitlines()[-1])
 
-    def start_worker(self, worker_id: str) -> subprocess.Popen:
+    def start_worker(self, worker_id: str, threads: int = 1) -> subprocess.Popen:
         log = open(self.data_dir / f"{worker_id}.log", "w")  # noqa: SIM115
         process = subprocess.Popen(
             [sys.executable, "manage.py", "db_worker", "--no-reload", "--interval", "0.2",
-             "--no-startup-delay", "--worker-id", worker_id],
+             "--no-startup-delay", "--threads", str(threads), "--worker-id", worker_id],
             cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
         log.close()
         self.processes.append(process)

@@ -1,6 +1,7 @@
 import pytest
 from django.core.files.storage import default_storage
 
+from credits.actions import grant
 from likeness.errors import Conflict, InvalidInput, LimitReached
 from studio import actions
 from studio.models import PersonalModel, TrainingPhoto
@@ -84,7 +85,8 @@ def test_a_model_holds_at_most_30_photos(model, settings):
         actions.add_photos(model, [("6.jpg", person_jpeg(6))])
 
 
-def test_queueing_needs_five_photos_and_valid_parameters(model):
+def test_queueing_needs_five_photos_and_valid_parameters(model, alice):
+    grant(alice, 100, reason="test", reference="test:queue")
     actions.add_photos(model, [(f"{i}.jpg", person_jpeg(i)) for i in range(4)])
     with pytest.raises(InvalidInput):
         actions.queue_model(model)
@@ -96,7 +98,7 @@ def test_queueing_needs_five_photos_and_valid_parameters(model):
     assert model.status == PersonalModel.Status.DRAFT
     queued = actions.queue_model(model, steps=1500, lora_rank=32)
     assert (queued.status, queued.steps, queued.lora_rank) == ("queued", 1500, 32)
-    assert queued.queued_at is not None
+    assert queued.queued_at is not None and queued.runs.count() == 1
     with pytest.raises(Conflict):
         actions.add_photos(queued, [("5.jpg", person_jpeg(5))])
     with pytest.raises(Conflict):

@@ -47,7 +47,7 @@ def test_a_demo_training_reaches_ready(model, run_jobs, alice):
     assert get_balance(alice) == 105 - 20
     assert (run.cost_estimate_cents, run.credits) == (100, 20)  # 500 steps × 0.2 ¢
     model.refresh_from_db()
-    assert model.status == PersonalModel.Status.TRAINING
+    assert model.status == PersonalModel.Status.QUEUED  # until a worker picks the run up
     run_jobs()
     run.refresh_from_db()
     model.refresh_from_db()
@@ -196,7 +196,11 @@ def test_deleting_a_trained_model_removes_everything(model, run_jobs, settings):
     assert not TrainingRun.objects.filter(pk=run.pk).exists()
 
 
-def test_recurring_tasks_are_queued_once_per_period(db):
+def test_recurring_tasks_are_queued_once_per_period(db, settings):
+    settings.RECURRING_TASKS = {
+        "training.reconcile": ("studio.tasks.reconcile_trainings", 30),
+        "training.cleanup": ("studio.tasks.sweep_cleanups", 300),
+    }
     first = run_due()
     assert set(first) == {"training.reconcile", "training.cleanup"}
     assert run_due() == []  # not due again yet, however many workers ask
@@ -215,7 +219,9 @@ def test_the_zip_link_is_signed_and_expires(model, client, settings):
     response = client.get(path)
     assert response.status_code == 200 and response["Content-Type"] == "application/zip"
     assert client.get(path.replace("photos.zip", "x/photos.zip")).status_code == 404
-    bad = reverse("training_zip", args=["not-a-token"])
+    other = path.replace(str(run.id), "00000000-0000-0000-0000-000000000000")
+    assert client.get(other).status_code == 404
+    bad = reverse("training_zip", args=[run.id, "not-a-token"])
     assert client.get(bad).status_code == 404
     settings.TRAINING_ZIP_URL_SECONDS = -1
     assert client.get(path).status_code == 404

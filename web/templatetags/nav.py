@@ -9,6 +9,10 @@ register = template.Library()
 NAV = [
     ("Dashboard", "dashboard", {"dashboard"},
      "M3 12 12 3l9 9M5 10v10h5v-6h4v6h5V10"),
+    ("Models", "models", {"models", "model_new", "model_detail", "model_photos", "model_review",
+                          "model_delete"},
+     "M4 8V5h3m9-1h3v3m1 9v3h-3M8 20H5v-3m7-4a3 3 0 1 0 0-6 3 3 0 0 0 0 6m-5 4c1-2 3-3 5-3s4 "
+     "1 5 3"),
     ("Generate", "generate", {"generate", "generation_detail"},
      "M12 3v3m0 12v3M3 12h3m12 0h3M6 6l2 2m8 8 2 2M6 18l2-2m8-8 2-2"),
     ("Gallery", "gallery", {"gallery", "image_detail"},

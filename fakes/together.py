@@ -1,0 +1,141 @@
+"""A fake of Together AI's image generation, for the official `together` SDK (3.x):
+`together.Together(api_key=fake.token, base_url=fake.url)` -- host only: the SDK itself puts
+`/v1/images/generations` in the path (checked on together 3.1.1).
+
+`POST /v1/images/generations` -> `{"id", "model", "object": "list", "data": [...]}` with items
+`{"index", "url", "type": "url"}` (images hosted on this server, `expire()`-able) or
+`{"index", "b64_json", "type": "b64_json"}` for `response_format="base64"`.
+Errors `{"error": {"message", "type", "param", "code"}}`.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from typing import Any
+
+from fakes.base import FakeServer, Request, Response, b64, json_response, random_id, route
+
+MODELS = (
+    "black-forest-labs/FLUX.1-schnell", "black-forest-labs/FLUX.1-schnell-Free",
+    "black-forest-labs/FLUX.1-dev", "black-forest-labs/FLUX.1.1-pro",
+    "black-forest-labs/FLUX.1-dev-lora", "black-forest-labs/FLUX.1-kontext-pro",
+    "black-forest-labs/FLUX.1-kontext-max", "black-forest-labs/FLUX.1-kontext-dev",
+)
+LORA_MODELS = ("black-forest-labs/FLUX.1-dev-lora",)
+NSFW_MESSAGE = "Your request was flagged by our safety checker (NSFW content detected)."
+
+
+class FakeTogether(FakeServer):
+    name = "together"
+    default_token = "together-fake-test-key"
+
+    def __init__(self, token: str | None = None, *, generation_seconds: float = 0.0,
+                 **kwargs) -> None:
+        super().__init__(token, **kwargs)
+        self.generation_seconds = generation_seconds
+        self.reset_state()
+
+    def reset_state(self) -> None:
+        self.generations: list[dict] = []  # {"request": body, "response": body}
+        self._nsfw = 0
+
+    def flag_nsfw_next(self, n: int = 1) -> None:
+        """The next `n` requests without `disable_safety_checker` answer 422 with NSFW_MESSAGE.
+        (How Together reports a flagged image is not documented; this is a stand-in.)"""
+        with self.lock:
+            self._nsfw += n
+
+    # ----- auth, errors
+
+    def auth_error(self, req: Request) -> Response:
+        return self.error_response(
+            401, "Invalid API key provided. You can find your API key at "
+                 "https://api.together.ai/settings/api-keys.",
+            type="invalid_request_error", code="invalid_api_key")
+
+    def error_response(self, status: int, message: str, type: str | None = None,  # noqa: A002
+                       param: str | None = None, code: str | None = None, **extra: Any
+                       ) -> Response:
+        default_type = {401: "invalid_request_error", 429: "rate_limit_exceeded",
+                        404: "invalid_request_error"}.get(
+            status, "invalid_request_error" if status < 500 else "server_error")
+        return json_response({"error": {"message": message, "type": type or default_type,
+                                        "param": param, "code": code}}, status)
+
+    def not_found(self, req: Request) -> Response:
+        return self.error_response(404, f"Unknown endpoint {req.method} {req.path}",
+                                   code="not_found")
+
+    # ----- images
+
+    def _invalid(self, message: str, param: str | None, status: int = 400) -> Response:
+        return self.error_response(status, message, type="invalid_request_error", param=param)
+
+    @route("POST", r"/v1/images/generations")
+    def generate(self, req: Request) -> Response:
+        body = self.body_json(req)
+        if not isinstance(body, dict):
+            return self._invalid("Request body must be a JSON object", None)
+        model, prompt = body.get("model"), body.get("prompt")
+        if not model:
+            return self._invalid("model is required", "model")
+        if model not in MODELS:
+            return self.error_response(
+                404, f"Unable to access model {model}. Please visit "
+                     "https://api.together.ai/models to view the list of supported models.",
+                param="model", code="model_not_available")
+        if not isinstance(prompt, str) or not prompt.strip():
+            return self._invalid("prompt is required", "prompt")
+        width, height = body.get("width", 1024), body.get("height", 1024)
+        for name, value in (("width", width), ("height", height)):
+            if not isinstance(value, int) or isinstance(value, bool) or not 64 <= value <= 2048:
+                return self._invalid(f"{name} must be an integer between 64 and 2048", name,
+                                     422)
+        n = body.get("n", 1)
+        if not isinstance(n, int) or not 1 <= n <= 4:
+            return self._invalid("n must be between 1 and 4", "n", 422)
+        steps = body.get("steps", 20)
+        if not isinstance(steps, int) or not 1 <= steps <= 50:
+            return self._invalid("steps must be between 1 and 50", "steps", 422)
+        response_format = body.get("response_format", "url")
+        if response_format not in ("url", "base64"):
+            return self._invalid("response_format must be one of: url, base64",
+                                 "response_format", 422)
+        output_format = body.get("output_format", "jpeg")
+        if output_format not in ("jpeg", "png"):
+            return self._invalid("output_format must be one of: jpeg, png", "output_format", 422)
+        loras = body.get("image_loras")
+        if loras is not None:
+            if model not in LORA_MODELS:
+                return self._invalid(f"Model {model} does not support image_loras",
+                                     "image_loras")
+            if not isinstance(loras, list) or any(
+                    not isinstance(x, dict) or not isinstance(x.get("path"), str)
+                    or not isinstance(x.get("scale"), (int, float)) for x in loras):
+                return self._invalid("image_loras must be a list of {path, scale}",
+                                     "image_loras", 422)
+        with self.lock:
+            flagged = bool(self._nsfw) and not body.get("disable_safety_checker")
+            if flagged:
+                self._nsfw -= 1
+        if flagged:
+            return self.error_response(422, NSFW_MESSAGE, code="nsfw_content")
+        if self.generation_seconds:
+            time.sleep(self.generation_seconds)
+        seed = body.get("seed")
+        seed = seed if isinstance(seed, int) else random.randrange(2**31)
+        data = []
+        for i in range(n):
+            raw, _w, _h, ctype = self.make_image(width, height, seed, output_format, i)
+            if response_format == "base64":
+                data.append({"index": i, "b64_json": b64(raw), "type": "b64_json"})
+            else:
+                ext = "png" if output_format == "png" else "jpeg"
+                data.append({"index": i, "url": self.serve_bytes(f"{random_id(12)}.{ext}", raw,
+                                                                  ctype), "type": "url"})
+        response = {"id": random_id(18, "0123456789abcdef") + "-fake", "model": model,
+                    "object": "list", "data": data}
+        with self.lock:
+            self.generations.append({"request": body, "response": response})
+        return json_response(response)

@@ -1,0 +1,235 @@
+"""Personal models on the web: the list, the three-step creation wizard (details, photos,
+review), the model page, deletion, and the photo files.
+
+The views are thin: studio.actions decides and raises InvalidInput, LimitReached or Conflict,
+and the views turn those into form errors and messages. Every lookup is filtered by the signed-in
+user, so another account's model or photo is a 404, never a 403."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from credits.actions import InsufficientCredits
+from likeness.errors import Conflict, InvalidInput, LimitReached
+from likeness.files import serve_file
+from studio import actions
+from studio.forms import ModelDetailsForm, TrainingForm
+from studio.models import PersonalModel, TrainingPhoto
+from studio.training import start_training
+
+
+def _model(request, pk):
+    return get_object_or_404(PersonalModel, pk=pk, user=request.user)
+
+
+def _photo(request, pk, photo_id):
+    return get_object_or_404(TrainingPhoto, pk=photo_id, model_id=pk, user=request.user)
+
+
+def _user_models(user):
+    return PersonalModel.objects.filter(user=user).annotate(photo_count=Count("photos"))
+
+
+def _wants_json(request):
+    return "application/json" in request.headers.get("Accept", "")
+
+
+WIZARD_STEPS = [(1, "Details", "model_new"), (2, "Photos", "model_photos"),
+                (3, "Review", "model_review")]
+
+
+def _limits(count=0):
+    """The photo limits, and where `count` photos stand against them, for the count meter."""
+    low, high = settings.MODEL_RECOMMENDED_PHOTOS
+    return {"min_photos": settings.MODEL_MIN_PHOTOS, "max_photos": settings.MODEL_MAX_PHOTOS,
+            "recommended_low": low, "recommended_high": high, "count": count,
+            "photos_needed": max(0, settings.MODEL_MIN_PHOTOS - count),
+            "meter_cells": range(1, settings.MODEL_MAX_PHOTOS + 1),
+            "wizard_steps": WIZARD_STEPS}
+
+
+def _next_url(request, default):
+    target = request.POST.get("next") or request.GET.get("next")
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()},
+                                                  require_https=request.is_secure()):
+        return target
+    return default
+
+
+@login_required
+def model_list(request):
+    return render(request, "studio/models.html", {
+        "models": _user_models(request.user), "slots": actions.slots(request.user),
+        "plan": request.user.plan_info, **_limits(),
+    })
+
+
+@login_required
+def model_new(request):
+    """Step 1. When the plan's slots are full the page lists the models instead of the form."""
+    usage = actions.slots(request.user)
+    form = ModelDetailsForm(request.POST or None,
+                            initial={"trigger_word": actions.suggest_trigger_word()})
+    full = usage["used"] >= usage["limit"]
+    if request.method == "POST" and not full and form.is_valid():
+        try:
+            model = actions.create_model(request.user, **form.cleaned_data)
+        except InvalidInput as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        except LimitReached:
+            full, usage = True, actions.slots(request.user)
+        else:
+            messages.success(request, f"“{model.name}” is saved as a draft. Now add photos.")
+            return redirect("model_photos", pk=model.pk)
+    existing = list(_user_models(request.user)) if full else []
+    return render(request, "studio/new.html", {
+        "form": form, "full": full, "slots": usage, "plan": request.user.plan_info,
+        "models": existing, "has_draft": any(m.status == "draft" for m in existing),
+        "step": 1, **_limits(),
+    })
+
+
+def _upload(model, uploads):
+    """Add the uploads one at a time, so at most one photo's bytes are in memory. Raises
+    Conflict when the model is no longer a draft; a full model refuses what does not fit."""
+    accepted, rejected = [], []
+    for upload in uploads:
+        try:
+            ok, refused = actions.add_photos(model, [(upload.name, upload.read())])
+        except LimitReached as exc:
+            ok, refused = [], [{"filename": upload.name, "code": "too_many_photos",
+                                "reason": exc.message}]
+        accepted += ok
+        rejected += refused
+    return accepted, rejected
+
+
+def _photo_json(photo):
+    return {"id": str(photo.pk), "filename": photo.filename,
+            "thumbnail_url": reverse("model_photo_thumbnail", args=[photo.model_id, photo.pk]),
+            "delete_url": reverse("model_photo_delete", args=[photo.model_id, photo.pk])}
+
+
+@login_required
+def model_photos(request, pk):
+    """Step 2. A plain multipart form; static/js/upload.js sends one photo per request with
+    Accept: application/json and gets JSON back."""
+    model = _model(request, pk)
+    accepted, rejected = [], []
+    if request.method == "POST":
+        try:
+            accepted, rejected = _upload(model, request.FILES.getlist("files"))
+        except Conflict as exc:
+            if _wants_json(request):
+                return JsonResponse({"error": "conflict", "message": exc.message}, status=409)
+            messages.error(request, exc.message)
+            return redirect("model_detail", pk=model.pk)
+        if _wants_json(request):
+            return JsonResponse({"accepted": [_photo_json(p) for p in accepted],
+                                 "rejected": rejected, "photo_count": model.photos.count()})
+        if not accepted and not rejected:
+            messages.warning(request, "Choose one or more photos to upload.")
+    elif model.status != PersonalModel.Status.DRAFT:
+        messages.info(request, "This model is no longer a draft, so its photos cannot change.")
+        return redirect("model_detail", pk=model.pk)
+    photos = list(model.photos.all())
+    return render(request, "studio/photos.html", {
+        "model": model, "photos": photos, "accepted": accepted, "rejected": rejected,
+        "step": 2, "max_bytes": settings.PHOTO_MAX_BYTES,
+        "max_mb": settings.PHOTO_MAX_BYTES // 1_000_000, **_limits(len(photos)),
+    })
+
+
+@login_required
+@require_POST
+def model_photo_delete(request, pk, photo_id):
+    photo = _photo(request, pk, photo_id)
+    try:
+        actions.delete_photo(photo)
+    except Conflict as exc:
+        if _wants_json(request):
+            return JsonResponse({"error": "conflict", "message": exc.message}, status=409)
+        messages.error(request, exc.message)
+        return redirect("model_detail", pk=pk)
+    if _wants_json(request):
+        return JsonResponse({"deleted": str(photo_id),
+                             "photo_count": TrainingPhoto.objects.filter(model_id=pk).count()})
+    messages.success(request, f"Removed {photo.filename}.")
+    return redirect(_next_url(request, reverse("model_photos", args=[pk])))
+
+
+@login_required
+def model_review(request, pk):
+    """Step 3: the photos, the training parameters, and queue or keep as a draft."""
+    model = _model(request, pk)
+    if model.status != PersonalModel.Status.DRAFT:
+        messages.info(request, "This model is no longer a draft; its settings are fixed.")
+        return redirect("model_detail", pk=model.pk)
+    form = TrainingForm.for_model(model, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        queue = request.POST.get("action") == "queue"
+        try:
+            if queue:
+                run = start_training(model, **form.cleaned_data)
+            else:
+                actions.update_parameters(model, **form.cleaned_data)
+        except InvalidInput as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        except InsufficientCredits as exc:
+            form.add_error(None, f"Training costs {exc.needed} credits and your balance is "
+                                 f"{exc.balance}. Buy credits or save the model as a draft.")
+        except Conflict as exc:
+            form.add_error(None, exc.message)
+        else:
+            if queue:
+                messages.success(request, f"Training of “{model.name}” has started.")
+                return redirect("training_detail", pk=run.pk)
+            messages.success(request, f"“{model.name}” is saved as a draft.")
+            return redirect("model_detail", pk=model.pk)
+    photos = list(model.photos.all())
+    return render(request, "studio/review.html", {
+        "model": model, "photos": photos, "form": form, "step": 3, **_limits(len(photos)),
+        "training_credits": settings.TRAINING_CREDITS,
+    })
+
+
+@login_required
+def model_detail(request, pk):
+    model = _model(request, pk)
+    photos = list(model.photos.all())
+    return render(request, "studio/detail.html", {
+        "model": model, "photos": photos, **_limits(len(photos)),
+        "run": model.runs.first(), "training_credits": settings.TRAINING_CREDITS,
+    })
+
+
+@login_required
+def model_delete(request, pk):
+    """GET asks, listing what goes; POST deletes the model and every copy of its photos."""
+    model = _model(request, pk)
+    back = _next_url(request, "")
+    if request.method == "POST":
+        name = model.name
+        actions.delete_model(model)
+        messages.success(request, f"“{name}” and its photos are deleted.")
+        return redirect(back or "models")
+    photos = list(model.photos.all())
+    return render(request, "studio/delete.html", {
+        "model": model, "photos": photos, "count": len(photos), "next": back,
+    })
+
+
+@login_required
+def model_photo_thumbnail(request, pk, photo_id):
+    return serve_file(_photo(request, pk, photo_id).thumbnail, content_type="image/webp")
+
+
+@login_required
+def model_photo_file(request, pk, photo_id):
+    return serve_file(_photo(request, pk, photo_id).file, content_type="image/jpeg")

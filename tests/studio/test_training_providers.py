@@ -1,0 +1,274 @@
+"""The training pipeline against fakes of Replicate, fal.ai and the Hugging Face Hub that speak
+their real protocols (fakes/), driven through the official SDKs pointed at them by the same
+settings an operator sets. Webhooks travel for real: the fakes POST them to a live server."""
+
+import time
+from datetime import timedelta
+
+import pytest
+from django.core.files.storage import default_storage
+from django.utils import timezone
+
+from credits.actions import get_balance, grant, ledger_is_consistent
+from fakes import FakeFal, FakeHuggingFace, FakeReplicate
+from fakes.replicate import TRAINER_VERSION
+from studio import actions, tasks, training
+from studio.models import Cleanup, PersonalModel, TrainingRun, WebhookDelivery
+from tests.studio.photos import person_jpeg
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(scope="module")
+def replicate_fake():
+    with FakeReplicate(training_seconds=0.4, starting_seconds=0.05) as fake:
+        yield fake
+
+
+@pytest.fixture(scope="module")
+def fal_fake():
+    with FakeFal(training_seconds=0.4, queue_seconds=0.05) as fake:
+        yield fake
+
+
+@pytest.fixture(scope="module")
+def hub_fake():
+    with FakeHuggingFace(username="likeness") as fake:
+        yield fake
+
+
+@pytest.fixture
+def services(settings, live_server, replicate_fake, fal_fake, hub_fake):
+    for fake in (replicate_fake, fal_fake, hub_fake):
+        fake.reset()
+    settings.PUBLIC_BASE_URL = live_server.url
+    settings.REPLICATE_API_TOKEN = replicate_fake.token
+    settings.REPLICATE_BASE_URL = replicate_fake.url
+    settings.REPLICATE_WEBHOOK_SECRET = replicate_fake.webhook_secret
+    settings.REPLICATE_TRAINER_VERSION = TRAINER_VERSION
+    settings.REPLICATE_OWNER = "likeness"
+    settings.FAL_KEY = fal_fake.token
+    settings.FAL_QUEUE_URL = fal_fake.url
+    settings.HF_TOKEN = hub_fake.token
+    settings.HF_NAMESPACE = "likeness"
+    settings.HF_ENDPOINT = hub_fake.url
+    settings.TRAINING_POLL_SECONDS = 3600  # only webhooks (or the reconcile sweep) move runs
+    return {"replicate": replicate_fake, "fal": fal_fake, "hub": hub_fake,
+            "live": live_server.url}
+
+
+@pytest.fixture
+def model(alice):
+    grant(alice, 100, reason="test", reference="test:providers")
+    model = actions.create_model(alice, name="Alice", subject_class="woman")
+    actions.add_photos(model, [(f"{i}.jpg", person_jpeg(i)) for i in range(5)])
+    return model
+
+
+def drive(run, run_jobs, *, until=TrainingRun.FINAL, timeout=20.0):
+    """Run queued jobs until the run reaches one of `until` (webhooks queue more jobs)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run_jobs()
+        run.refresh_from_db()
+        if run.status in until:
+            return run
+        time.sleep(0.05)
+    raise AssertionError(f"run stuck at {run.stage}/{run.status}: "
+                         f"{[e.message for e in run.events.all()]}")
+
+
+def destinations(fake):
+    return [key for key in fake.models if key.startswith("likeness/")]
+
+
+def test_replicate_and_the_hub_take_a_model_to_ready(services, model, run_jobs, alice):
+    replicate, hub = services["replicate"], services["hub"]
+    run = training.start_training(model, provider="replicate", steps=800)
+    run = drive(run, run_jobs)
+    model.refresh_from_db()
+    assert (run.status, run.stage, model.status) == ("succeeded", "done", "ready"), [
+        (e.message, e.data) for e in run.events.all()][-3:]
+    assert len(replicate.trainings) == 1
+    (request,) = replicate.calls("POST", r"/trainings$")
+    sent = request.json()
+    assert sent["input"]["trigger_word"] == model.trigger_word
+    assert sent["input"]["steps"] == 800 and sent["destination"] == run.provider_ref
+    assert sent["webhook"].startswith(f"{services['live']}/webhooks/replicate?run={run.id}")
+    assert WebhookDelivery.objects.filter(run=run).exists()  # it moved by webhook
+    assert run.predict_time and run.cost_actual_cents is not None
+    assert model.provider_version.startswith(run.provider_ref + ":")
+    repo = hub.repo(model.hf_repo_id)
+    assert "lora.safetensors" in repo.files and "README.md" in repo.files
+    assert repo.private is False  # the Free plan publishes public repositories
+    with model.weights.open("rb") as handle:
+        assert handle.read() == repo.files["lora.safetensors"]
+    assert not default_storage.exists(run.zip_file.name)
+    assert get_balance(alice) == 85 and ledger_is_consistent(alice)
+
+
+def test_a_lost_webhook_is_recovered_by_the_reconcile_sweep(services, model, run_jobs):
+    replicate = services["replicate"]
+    replicate.lose_webhooks(20)
+    run = training.start_training(model, provider="replicate")
+    run_jobs()
+    replicate.wait_for(lambda: all(t.status == "succeeded"
+                                   for t in replicate.trainings.values()))
+    run_jobs()
+    run.refresh_from_db()
+    assert run.status == "running"  # no webhook, no poll due yet: it would wait
+    TrainingRun.objects.filter(pk=run.pk).update(
+        updated_at=timezone.now() - timedelta(minutes=2))
+    assert tasks.reconcile_trainings.call() == 1
+    run = drive(run, run_jobs)
+    assert run.status == "succeeded" and len(replicate.trainings) == 1
+
+
+def test_duplicate_webhooks_change_nothing(services, model, run_jobs, client):
+    replicate = services["replicate"]
+    replicate.duplicate_webhooks(10)
+    run = drive(training.start_training(model, provider="replicate"), run_jobs)
+    assert run.status == "succeeded"
+    deliveries = replicate.webhook_deliveries
+    ids = {d.id for d in deliveries if d.delivered}
+    assert WebhookDelivery.objects.filter(provider="replicate").count() == len(ids)
+    assert any(d.duplicate and d.delivered for d in deliveries)  # some came twice
+    assert len(replicate.trainings) == 1
+
+
+def test_a_forged_replicate_webhook_is_refused(services, model, client):
+    body = b'{"id": "anything", "status": "succeeded"}'
+    response = client.generic("POST", "/webhooks/replicate", body,
+                              content_type="application/json",
+                              headers={"webhook-id": "msg_forged",
+                                       "webhook-timestamp": str(int(time.time())),
+                                       "webhook-signature": "v1,Zm9yZ2Vk"})
+    assert response.status_code == 400
+    assert not WebhookDelivery.objects.exists()
+
+
+def test_a_transient_error_is_retried_without_a_second_training(services, model, run_jobs):
+    replicate = services["replicate"]
+    replicate.fail(503, times=2, path=r"/trainings$", method="POST")
+    run = drive(training.start_training(model, provider="replicate"), run_jobs)
+    assert run.status == "succeeded"
+    assert len(replicate.trainings) == 1
+    assert any("Temporary provider error" in e.message for e in run.events.all())
+
+
+def test_a_crash_after_asking_adopts_the_training_instead_of_paying_twice(services, model,
+                                                                         run_jobs):
+    """The worker died between the provider's answer and saving its id."""
+    replicate = services["replicate"]
+    run = training.start_training(model, provider="replicate")
+    claimed = tasks.claim(run.pk)
+    tasks.package(claimed)
+    tasks.upload(claimed, tasks.training_provider("replicate"))
+    tasks.start_at_provider(claimed, tasks.training_provider("replicate"))
+    TrainingRun.objects.filter(pk=run.pk).update(provider_id="", lease_until=None)
+    run = drive(run, run_jobs)
+    assert run.status == "succeeded"
+    assert len(replicate.trainings) == 1
+    assert any("Found the training started" in e.message for e in run.events.all())
+
+
+@pytest.mark.parametrize("stage", ["packaging", "uploading", "training", "publishing"])
+def test_a_run_interrupted_at_any_stage_resumes_once(services, model, run_jobs, stage):
+    """A worker that died holding the run leaves its lease behind; once it expires the run
+    goes on from the stage it reached, without a second training at the provider."""
+    replicate = services["replicate"]
+    run = training.start_training(model, provider="replicate")
+    claimed = tasks.claim(run.pk)
+    provider = tasks.training_provider("replicate")
+    steps = {"packaging": [], "uploading": [tasks.package],
+             "training": [tasks.package, lambda r: tasks.upload(r, provider),
+                          lambda r: tasks.start_at_provider(r, provider)],
+             "publishing": [tasks.package, lambda r: tasks.upload(r, provider),
+                            lambda r: tasks.start_at_provider(r, provider)]}
+    for step in steps[stage]:
+        step(claimed)
+    if stage == "publishing":
+        replicate.wait_for(lambda: all(t.status == "succeeded"
+                                       for t in replicate.trainings.values()))
+        tasks.follow(claimed, provider)
+        claimed.refresh_from_db()
+        assert claimed.stage == "publishing"
+    from django_tasks_db.models import DBTaskResult
+
+    DBTaskResult.objects.all().delete()  # the dead worker's job is gone too
+    TrainingRun.objects.filter(pk=run.pk).update(
+        lease_until=timezone.now() + timedelta(minutes=5))
+    assert tasks.reconcile_trainings.call() == 0  # the lease still holds
+    TrainingRun.objects.filter(pk=run.pk).update(
+        lease_until=timezone.now() - timedelta(seconds=1),
+        updated_at=timezone.now() - timedelta(minutes=5))
+    assert tasks.reconcile_trainings.call() == 1
+    run = drive(run, run_jobs)
+    assert run.status == "succeeded"
+    assert len(replicate.trainings) == 1
+
+
+def test_cancel_stops_the_training_and_cleans_up(services, model, run_jobs):
+    replicate = services["replicate"]
+    replicate.training_seconds = 30
+    try:
+        run = training.start_training(model, provider="replicate")
+        run_jobs()
+        run.refresh_from_db()
+        assert run.provider_id
+        run = tasks.cancel_now(run)
+        assert run.status == "canceled" and not run.credits_refunded
+        assert replicate.training(run.provider_id)["status"] == "canceled"
+        run_jobs()  # the clean-up sweep
+        assert destinations(replicate) == []
+        assert PersonalModel.objects.get(pk=model.pk).status == "canceled"
+    finally:
+        replicate.training_seconds = 0.4
+
+
+def test_a_failed_training_is_refunded_and_leaves_nothing_behind(services, model, run_jobs,
+                                                                 alice):
+    replicate, hub = services["replicate"], services["hub"]
+    replicate.fail_next_training("CUDA out of memory")
+    run = drive(training.start_training(model, provider="replicate"), run_jobs)
+    run_jobs()  # the clean-up sweep
+    run.refresh_from_db()
+    assert (run.status, run.credits_refunded) == ("failed", True)
+    assert "CUDA out of memory" in training.explain(run)
+    assert get_balance(alice) == 105 and ledger_is_consistent(alice)
+    assert destinations(replicate) == []
+    assert not hub.repos
+    assert not default_storage.exists(run.zip_file.name)
+    assert Cleanup.objects.filter(run=run, done_at__isnull=False).count() == 2
+
+
+def test_deleting_a_trained_model_removes_it_at_the_providers(services, model, run_jobs):
+    replicate, hub = services["replicate"], services["hub"]
+    drive(training.start_training(model, provider="replicate"), run_jobs)
+    model.refresh_from_db()
+    assert model.hf_repo_id and destinations(replicate)
+    actions.delete_model(model)
+    run_jobs()
+    assert destinations(replicate) == []
+    assert not hub.repos
+
+
+def test_fal_takes_a_model_to_ready_by_its_webhook(services, model, run_jobs):
+    fal = services["fal"]
+    run = drive(training.start_training(model, provider="fal"), run_jobs)
+    model.refresh_from_db()
+    assert (run.status, model.status) == ("succeeded", "ready")
+    assert len(fal.jobs) == 1
+    job = next(iter(fal.jobs.values()))
+    assert job.input["trigger_word"] == model.trigger_word
+    assert WebhookDelivery.objects.filter(provider="fal", run=run).exists()
+    with model.weights.open("rb") as handle:
+        assert handle.read(8)  # a safetensors file, copied into our storage
+
+
+def test_a_fal_webhook_without_our_token_is_refused(services, model, client):
+    run = training.start_training(model, provider="fal")
+    response = client.post(f"/webhooks/fal?run={run.id}&token=wrong",
+                           {"request_id": "x", "status": "OK"}, content_type="application/json")
+    assert response.status_code == 400
+    assert not WebhookDelivery.objects.exists()
