@@ -7,7 +7,7 @@ from ninja import NinjaAPI, Swagger
 
 from api import errors
 from api.auth import api_auth
-from api.routes import account, catalogue, generations, images, models, trainings
+from api.routes import account, billing, catalogue, generations, images, models, trainings
 
 DESCRIPTION = """
 The Likeness API: create personal models from your photos, generate images with credits and
@@ -43,6 +43,7 @@ api = NinjaAPI(
 errors.install(api)
 
 api.add_router("", account.router)
+api.add_router("", billing.router)
 api.add_router("", catalogue.router)
 api.add_router("", generations.router)
 api.add_router("", images.router)

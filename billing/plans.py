@@ -45,3 +45,41 @@ PLAN_CHOICES = [(plan.id, plan.name) for plan in PLANS.values()]
 
 def get_plan(plan_id: str) -> Plan:
     return PLANS.get(plan_id, PLANS[DEFAULT_PLAN])
+
+
+@dataclass(frozen=True)
+class CreditPack:
+    """Credits bought once, on top of any plan. They never expire."""
+
+    id: str
+    name: str
+    credits: int
+    price_cents: int
+
+
+PACKS: dict[str, CreditPack] = {
+    "pack_100": CreditPack("pack_100", "100 credits", 100, 1200),
+    "pack_500": CreditPack("pack_500", "500 credits", 500, 5000),
+}
+
+
+def price_id(item_id: str) -> str:
+    """The Stripe price of a paid plan or a pack, from settings (STRIPE_PRICE_<PLAN>,
+    STRIPE_PRICE_PACK_<N>); empty when not configured."""
+    from django.conf import settings
+
+    return settings.STRIPE_PRICES.get(item_id, "")
+
+
+def plan_for_price(stripe_price: str) -> Plan | None:
+    for plan in PLANS.values():
+        if stripe_price and plan.price_cents and price_id(plan.id) == stripe_price:
+            return plan
+    return None
+
+
+def pack_for_price(stripe_price: str) -> CreditPack | None:
+    for pack in PACKS.values():
+        if stripe_price and price_id(pack.id) == stripe_price:
+            return pack
+    return None

@@ -52,8 +52,13 @@ def post_entry(user, *, kind, delta, reason, reference, actor=None) -> CreditEnt
             reference=reference,
             actor=actor,
         )
-        account.balance = new_balance
+        old_balance, account.balance = account.balance, new_balance
         account.save(update_fields=["balance", "updated_at"])
+        # Billing's low-credit notice watches every committed movement (once per crossing).
+        from billing.notices import balance_changed
+
+        transaction.on_commit(lambda: balance_changed(user, old_balance, new_balance),
+                              robust=True)
         return entry
 
 

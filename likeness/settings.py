@@ -316,3 +316,21 @@ RECURRING_TASKS: dict[str, tuple[str, int]] = {
     "training.reconcile": ("studio.tasks.reconcile_trainings", 30),
     "training.cleanup": ("studio.tasks.sweep_cleanups", 300),
 }
+
+# --- Billing (Stripe) -----------------------------------------------------------------------
+# Without STRIPE_SECRET_KEY billing runs in demo mode: the plans are shown, nothing is sold.
+# STRIPE_API_BASE points the official SDK elsewhere (a test fake), host only, without /v1.
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", "")
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", "")
+STRIPE_API_BASE = env("STRIPE_API_BASE", "https://api.stripe.com").rstrip("/")
+# One Stripe price per paid plan and per credit pack (billing.plans names them).
+STRIPE_PRICES = {
+    "creator": env("STRIPE_PRICE_CREATOR", ""),
+    "pro": env("STRIPE_PRICE_PRO", ""),
+    "enterprise": env("STRIPE_PRICE_ENTERPRISE", ""),
+    "pack_100": env("STRIPE_PRICE_PACK_100", ""),
+    "pack_500": env("STRIPE_PRICE_PACK_500", ""),
+}
+# Below this balance the customer gets one e-mail and a banner (again only after a top-up).
+LOW_CREDIT_THRESHOLD = env_int("LOW_CREDIT_THRESHOLD", 20)
+RECURRING_TASKS["billing.reconcile"] = ("billing.tasks.reconcile_billing", 3600)

@@ -34,7 +34,6 @@ from studio.training import (
 )
 
 logger = logging.getLogger(__name__)
-LEASE = timedelta(minutes=5)
 ZIP_SALT = "likeness.training-zip"
 
 
@@ -42,8 +41,11 @@ ZIP_SALT = "likeness.training-zip"
 def claim(run_id) -> TrainingRun | None:
     """Take the run for this worker, unless another holds a live lease (it will re-queue)."""
     now = timezone.now()
+    # Steps are short (one provider call each), so the lease is too: if its worker dies, the
+    # next job or the reconcile sweep takes the run over within a couple of minutes.
+    lease = timedelta(seconds=settings.JOB_LEASE_SECONDS * 2)
     taken = TrainingRun.objects.filter(pk=run_id).exclude(status__in=TrainingRun.FINAL).filter(
-        Q(lease_until__isnull=True) | Q(lease_until__lt=now)).update(lease_until=now + LEASE)
+        Q(lease_until__isnull=True) | Q(lease_until__lt=now)).update(lease_until=now + lease)
     return TrainingRun.objects.select_related("model", "user").get(pk=run_id) if taken else None
 
 

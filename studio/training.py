@@ -53,6 +53,9 @@ def start_training(model: PersonalModel, *, provider: str | None = None, **param
               for name in TRAINING_DEFAULTS}
     with transaction.atomic():
         model = PersonalModel.objects.select_for_update().get(pk=model.pk)
+        from billing.enforcement import ensure_usable
+
+        ensure_usable(model)  # a model beyond the plan's slots waits for the customer's choice
         if active_run(model) is not None or model.status not in (
                 PersonalModel.Status.DRAFT, PersonalModel.Status.QUEUED,
                 PersonalModel.Status.FAILED, PersonalModel.Status.CANCELED):

@@ -23,6 +23,9 @@ EXPECTED = {
     "/api/v1/models/{model_id}/cancel": {"post"},
     "/api/v1/trainings": {"get"},
     "/api/v1/trainings/{training_id}": {"get"},
+    "/api/v1/billing/checkout": {"post"},
+    "/api/v1/billing/portal": {"post"},
+    "/api/v1/billing/packs": {"get"},
 }
 
 

@@ -5,8 +5,6 @@ import signal
 
 import pytest
 
-from tests.jobs.test_worker_processes import Site, migrated, site  # noqa: F401 (fixtures)
-
 pytestmark = pytest.mark.slow
 
 
@@ -41,7 +39,7 @@ def runs(site):
     )
 
 
-def test_threads_run_tasks_at_the_same_time_each_once(site):  # noqa: F811
+def test_threads_run_tasks_at_the_same_time_each_once(site):
     site.env["DEMO_PROVIDER_DELAY"] = "1.0"
     make_generations(site, 6)
     worker = site.start_worker("pool", threads=6)

@@ -1,0 +1,68 @@
+"""POST /billing/checkout, POST /billing/portal and GET /billing/packs. The rules live in
+billing.actions (the billing page calls the same functions)."""
+
+from django.http import HttpRequest
+from ninja import Router, Schema
+from pydantic import ConfigDict
+
+from api.errors import ERRORS_AUTH, ApiError, ErrorOut
+from billing import actions
+from billing.plans import PACKS
+from billing.stripe_api import BillingNotConfigured, StripeUnavailable
+
+router = Router(tags=["Billing"])
+
+
+class CheckoutIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    plan: str | None = None
+    pack: str | None = None
+
+
+class UrlOut(Schema):
+    url: str
+
+
+class PackOut(Schema):
+    id: str
+    name: str
+    credits: int
+    price_cents: int
+
+
+ERRORS = {**ERRORS_AUTH, 409: ErrorOut, 422: ErrorOut, 502: ErrorOut, 503: ErrorOut}
+
+
+def _stripe_call(fn, *args, **kwargs) -> dict:
+    try:
+        return {"url": fn(*args, **kwargs)}
+    except BillingNotConfigured as exc:
+        raise ApiError(503, "billing_not_configured", str(exc))
+    except StripeUnavailable as exc:
+        raise ApiError(502, "payment_provider_error", exc.message)
+
+
+@router.post("/billing/checkout", response={200: UrlOut, **ERRORS},
+             summary="Start a Stripe Checkout",
+             description="Send `{\"plan\": \"pro\"}` for a subscription or `{\"pack\": "
+                         "\"pack_100\"}` for a one-time credit pack; open the returned `url`. "
+                         "A customer who already subscribes changes plan in the portal (409).")
+def checkout(request: HttpRequest, payload: CheckoutIn):
+    return _stripe_call(actions.start_checkout, request.auth, plan=payload.plan,
+                        pack=payload.pack)
+
+
+@router.post("/billing/portal", response={200: UrlOut, **ERRORS},
+             summary="Open the Stripe customer portal",
+             description="Upgrades, downgrades, cancellation and payment methods. 409 before "
+                         "the first checkout (there is no Stripe customer yet).")
+def portal(request: HttpRequest):
+    return _stripe_call(actions.portal_url, request.auth)
+
+
+@router.get("/billing/packs", response=list[PackOut], auth=None, summary="Credit packs",
+            description="One-time credit packs, on top of any plan. Needs no authentication.")
+def packs(request: HttpRequest):
+    return [{"id": p.id, "name": p.name, "credits": p.credits, "price_cents": p.price_cents}
+            for p in PACKS.values()]
