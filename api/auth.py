@@ -12,7 +12,7 @@ from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 
 from api.errors import ApiError
-from api.keys import authenticate_key
+from api.keys import find_key
 
 
 class ApiKeyAuth(HttpBearer):
@@ -25,7 +25,11 @@ class ApiKeyAuth(HttpBearer):
         return self.authenticate(request, token)
 
     def authenticate(self, request: HttpRequest, token: str):
-        return authenticate_key(token.strip())
+        key = find_key(token.strip())
+        if key is None:
+            return None
+        request.api_key_id = str(key.pk)  # rate limits count per key as well as per account
+        return key.user
 
 
 class SessionAuth(APIKeyCookie):

@@ -23,8 +23,8 @@ def create_api_key(user, name: str) -> tuple[ApiKey, str]:
     return key, raw
 
 
-def authenticate_key(raw: str):
-    """The user owning an active key, or None. Touches last_used_at at most once a minute."""
+def find_key(raw: str) -> ApiKey | None:
+    """The active key of an active user, or None. Touches last_used_at at most once a minute."""
     if not raw or not raw.startswith(KEY_PREFIX) or len(raw) > 200:
         return None
     key = (ApiKey.objects.select_related("user")
@@ -34,7 +34,13 @@ def authenticate_key(raw: str):
     now = timezone.now()
     if key.last_used_at is None or now - key.last_used_at > timedelta(minutes=1):
         ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
-    return key.user
+    return key
+
+
+def authenticate_key(raw: str):
+    """The user owning an active key, or None."""
+    key = find_key(raw)
+    return key.user if key else None
 
 
 def revoke_api_key(user, key_id) -> bool:

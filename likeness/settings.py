@@ -311,10 +311,17 @@ MODEL_RECOMMENDED_PHOTOS = (10, 20)
 PHOTO_UPLOAD_MAX_REQUEST_BYTES = env_int("PHOTO_UPLOAD_MAX_REQUEST_BYTES", 200 * 1024 * 1024)
 DATA_UPLOAD_MAX_NUMBER_FILES = 60
 
+# --- API ------------------------------------------------------------------------------------
+# Rate limits per API key and per account ("N/second|minute|hour|day"; empty turns one off).
+RATE_LIMIT_GENERATIONS = env("RATE_LIMIT_GENERATIONS", "60/minute")
+RATE_LIMIT_TRAININGS = env("RATE_LIMIT_TRAININGS", "10/hour")
+IDEMPOTENCY_KEY_HOURS = env_int("IDEMPOTENCY_KEY_HOURS", 24)
+
 # Recurring tasks: name -> (task, seconds between runs). Queued once per period by any worker.
 RECURRING_TASKS: dict[str, tuple[str, int]] = {
     "training.reconcile": ("studio.tasks.reconcile_trainings", 30),
     "training.cleanup": ("studio.tasks.sweep_cleanups", 300),
+    "api.idempotency": ("api.tasks.prune_idempotency_keys", 3600),
 }
 
 # --- Billing (Stripe) -----------------------------------------------------------------------

@@ -5,6 +5,7 @@ from unittest import mock
 
 import pytest
 from allauth.account.models import EmailAddress
+from django.core.cache import cache
 from django.db import connection
 from django_tasks_db.management.commands import db_worker
 
@@ -34,6 +35,7 @@ def _isolated_files(settings, tmp_path):
         },
     }
     settings.EMAIL_OUTBOX_DIR = tmp_path / "outbox"
+    cache.clear()  # rate-limit counters and the like never leak from one test to the next
     settings.DEMO_PROVIDER_DELAY = 0
     settings.JOB_RETRY_BASE_SECONDS = 0
 

@@ -2,11 +2,14 @@
 
 from django.http import HttpRequest
 from ninja import Query, Router, Status
+from ninja.decorators import decorate_view
 
 from api.errors import ERRORS_AUTH, ERRORS_CHANGE, ERRORS_READ, ErrorOut
+from api.idempotency import idempotent
 from api.pagination import PageParams, paginate
 from api.routes.lookup import owned
 from api.schemas import TrainIn, TrainingListOut, TrainingOut
+from api.throttles import limits
 from likeness.errors import Conflict
 from studio.models import PersonalModel, TrainingRun
 from studio.tasks import cancel_now
@@ -47,12 +50,18 @@ def _runs(user):
 
 
 @router.post("/models/{model_id}/train",
-             response={202: TrainingOut, 402: ErrorOut, 422: ErrorOut, **ERRORS_CHANGE},
+             response={202: TrainingOut, 402: ErrorOut, 422: ErrorOut, 429: ErrorOut,
+                       **ERRORS_CHANGE},
+             throttle=limits("trainings", "RATE_LIMIT_TRAININGS"),
              summary="Train a personal model",
              description="Charges the training's credits and starts the pipeline (packaging → "
                          "uploading → training → publishing → done). 402 insufficient_credits; "
                          "409 conflict when the model is training or trained; 422 for too few "
-                         "photos or parameters out of range.")
+                         "photos or parameters out of range. Honours Idempotency-Key: a retry "
+                         "with the same key and body returns the first answer and charges "
+                         "nothing again; the same key with another body is 409. 429 "
+                         "rate_limited (with Retry-After) past RATE_LIMIT_TRAININGS.")
+@decorate_view(idempotent)
 def train(request: HttpRequest, model_id: str, payload: TrainIn):
     model = owned(PersonalModel.objects, request.auth, model_id, "model")
     params = {k: v for k, v in payload.dict().items() if v is not None and k != "provider"}
