@@ -47,3 +47,37 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self):
         return f"{self.user_id}:{self.key}"
+
+
+class SigningSecret(models.Model):
+    """The account's secret for signing completion callbacks (shown on the API keys page)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                related_name="signing_secret")
+    secret = models.CharField(max_length=100)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"signing secret of {self.user_id}"
+
+
+class Callback(models.Model):
+    """One completion callback to deliver (a training or a generation that finished)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="+")
+    kind = models.CharField(max_length=20)  # "training" | "generation"
+    object_id = models.CharField(max_length=64)
+    url = models.URLField(max_length=2000)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "object_id"],
+                                               name="one_callback_per_object")]
+
+    def __str__(self):
+        return f"{self.kind}:{self.object_id} → {self.url}"

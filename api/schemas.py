@@ -228,6 +228,8 @@ class TrainIn(RequestSchema):
     steps: int | None = Field(None, description="Training steps, 100-6000 (default 1000).")
     learning_rate: float | None = Field(None, description="0.00001-0.01 (default 0.0004).")
     lora_rank: int | None = Field(None, description="1-128 (default 16).")
+    callback_url: str | None = Field(None, description="POSTed the training when it ends, "
+                                                       "signed (see Likeness-Signature).")
 
 
 class TrainingEventOut(Schema):
@@ -253,6 +255,7 @@ class TrainingOut(Schema):
     learning_rate: float
     lora_rank: int
     cancel_requested: bool
+    callback_url: str | None = None
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None

@@ -316,6 +316,8 @@ DATA_UPLOAD_MAX_NUMBER_FILES = 60
 RATE_LIMIT_GENERATIONS = env("RATE_LIMIT_GENERATIONS", "60/minute")
 RATE_LIMIT_TRAININGS = env("RATE_LIMIT_TRAININGS", "10/hour")
 IDEMPOTENCY_KEY_HOURS = env_int("IDEMPOTENCY_KEY_HOURS", 24)
+# Completion callbacks to private, loopback or link-local addresses are refused unless this is on.
+CALLBACKS_ALLOW_PRIVATE = env_bool("CALLBACKS_ALLOW_PRIVATE", False)
 
 # Recurring tasks: name -> (task, seconds between runs). Queued once per period by any worker.
 RECURRING_TASKS: dict[str, tuple[str, int]] = {

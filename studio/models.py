@@ -149,6 +149,7 @@ class TrainingRun(models.Model):
     error_code = models.CharField(max_length=40, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     cancel_requested = models.BooleanField(default=False)
+    callback_url = models.URLField(max_length=2000, blank=True)
     lease_until = models.DateTimeField(null=True, blank=True)
     last_checked_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -30,6 +30,7 @@ from studio.training import (
     notify,
     private_repo,
     record,
+    schedule_callback,
     schedule_cleanup,
 )
 
@@ -208,6 +209,7 @@ def publish_weights(run: TrainingRun):
         model.trained_at = run.finished_at
         model.save(update_fields=["status", "trained_at", "updated_at"])
         record(run, f"{model.name} is ready. Trigger word: {model.trigger_word}.")
+        schedule_callback(run)
         schedule_cleanup(run, user=run.user, model_name=model.name, kind=Cleanup.Kind.FILE,
                          target=run.zip_file.name, reason="training finished")
         enqueue(send_training_email, str(run.id))

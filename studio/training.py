@@ -41,10 +41,13 @@ def private_repo(user) -> bool:
     return user.plan_info.private_models or not settings.HF_PUBLIC_REPOS
 
 
-def start_training(model: PersonalModel, *, provider: str | None = None, **params) -> TrainingRun:
+def start_training(model: PersonalModel, *, provider: str | None = None,
+                   callback_url: str | None = None, **params) -> TrainingRun:
     """Charge the training's credits and queue its first stage, all or nothing."""
+    from api.callbacks import check_url
     from studio.tasks import advance_training
 
+    callback_url = check_url(callback_url)
     provider = provider or settings.TRAINING_PROVIDER
     if provider not in TRAINERS:
         raise InvalidInput("provider", f"Unknown training provider {provider!r}; "
@@ -69,7 +72,8 @@ def start_training(model: PersonalModel, *, provider: str | None = None, **param
             setattr(model, name, value)
         run = TrainingRun.objects.create(
             user=model.user, model=model, provider=provider, credits=settings.TRAINING_CREDITS,
-            cost_estimate_cents=estimate_cents(values["steps"]), **values,
+            cost_estimate_cents=estimate_cents(values["steps"]), callback_url=callback_url,
+            **values,
         )
         if run.credits:
             credits.spend(model.user, run.credits, reason=f"Training of {model.name}",
@@ -153,12 +157,19 @@ def finish_failed(run: TrainingRun, *, error: str, code: str, status=TrainingRun
                code=code, refunded=run.credits_refunded)
         schedule_run_cleanups(run, "training failed" if status == TrainingRun.Status.FAILED
                               else "training canceled")
+        schedule_callback(run)
         enqueue(sweep_cleanups)
         if status == TrainingRun.Status.FAILED:
             from studio.tasks import send_training_email
 
             enqueue(send_training_email, str(run.id))
     return run
+
+
+def schedule_callback(run: TrainingRun):
+    from api.callbacks import schedule
+
+    schedule(run.user, "training", run.id, run.callback_url)
 
 
 def notify(run: TrainingRun, *, failed: bool):

@@ -14,6 +14,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from api.callbacks import signing_secret
 from api.keys import create_api_key, revoke_api_key
 from api.models import ApiKey
 from billing.plans import PLANS
@@ -59,7 +60,9 @@ def api_keys(request):
         key, created_raw = create_api_key(request.user, request.POST.get("name", ""))
         messages.success(request, f"API key “{key.name}” created. Copy it now.")
     keys = ApiKey.objects.filter(user=request.user)
-    return render(request, "web/api_keys.html", {"keys": keys, "created_raw": created_raw})
+    return render(request, "web/api_keys.html", {
+        "keys": keys, "created_raw": created_raw, "signing_secret": signing_secret(request.user),
+    })
 
 
 @login_required
