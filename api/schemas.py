@@ -76,9 +76,29 @@ class BaseModelOut(Schema):
     name: str
     description: str
     credits_per_image: int
-    supports_custom_model: bool
+    supports_custom_model: bool = Field(description="Personal models (model_id) run on it.")
+    custom_model_credits_per_image: int | None = Field(
+        description="The price per image with a personal model, when supported.")
+    supports_negative_prompt: bool
     default_steps: int
+    max_steps: int
     aspect_ratios: list[str] = Field(description="The aspect ratios this model can make.")
+    sizes: dict[str, list[int]] = Field(description="aspect ratio -> [width, height] in pixels.")
+    providers: list[str] = Field(description="The providers that serve it, in the order they "
+                                             "are tried (failover).")
+    available: bool = Field(description="Whether a configured provider serves it now.")
+
+
+class StyleOut(Schema):
+    id: str
+    name: str
+    description: str
+    template: str = Field(description="How the prompt is rewritten; {prompt} is yours.")
+    negative_prompt: str
+    guidance: float | None
+    steps: int | None
+    aspect_ratio: str | None = Field(description="The shape the style suggests.")
+    suggestions: list[str]
 
 
 # --- Generations and images -----------------------------------------------------------------
@@ -86,14 +106,22 @@ class GenerationIn(RequestSchema):
     prompt: str = Field(description="What the picture should show.",
                         examples=["a portrait in soft window light"])
     base_model: BaseModelId = Field(DEFAULT_BASE_MODEL, description="See GET /base-models.")
-    model_id: str | None = Field(None, description="A personal model (not available yet).")
-    style: str | None = Field(None, description="A style id (none are available yet).")
+    model_id: str | None = Field(None, description="A ready personal model of yours (GET "
+                                 "/models); it runs on FLUX.1 dev with its LoRA, and its trigger "
+                                 "word is added to the prompt when missing. base_model is then "
+                                 "ignored.")
+    style: str | None = Field(None, description="A style id (GET /styles): its prompt template "
+                                                "and parameters; yours win.")
+    lora_scale: float | None = Field(None, ge=0.3, le=1.5,
+                                     description="The personal model's strength (default 1.0).")
     aspect_ratio: AspectRatio = DEFAULT_ASPECT_RATIO
     num_images: int = Field(1, ge=1, le=MAX_IMAGES_PER_REQUEST, strict=True)
     steps: int | None = Field(None, ge=1, le=50, strict=True)
     guidance: float | None = Field(None, ge=0, le=20)
     seed: int | None = Field(None, ge=0, le=2**31 - 1, strict=True)
     negative_prompt: str = ""
+    callback_url: str | None = Field(None, description="POSTed the generation when it "
+                                                       "finishes, signed (Likeness-Signature).")
 
     @field_validator("base_model", "aspect_ratio", "num_images", "negative_prompt",
                      mode="before")
@@ -138,7 +166,17 @@ class FailureOut(Schema):
 class GenerationOut(Schema):
     id: str
     status: Literal["queued", "running", "succeeded", "partial", "failed"]
-    prompt: str
+    stage: Literal["queued", "generating", "saving", "done", "failed"] = Field(
+        description="What is happening now, for a progress display.")
+    slots: list[str] = Field(description="Per image: queued, generating, saving, done, failed.")
+    prompt: str = Field(description="As written.")
+    prompt_sent: str = Field(description="As sent to the provider (trigger word, style).")
+    model_id: str | None = Field(description="The personal model, if one was used.")
+    style: str | None
+    seed: int
+    steps: int | None
+    guidance: float | None
+    negative_prompt: str
     base_model: str
     aspect_ratio: str
     num_images: int
@@ -155,6 +193,25 @@ class GenerationOut(Schema):
 class ImageListOut(Schema):
     items: list[ImageOut]
     next_cursor: str | None
+
+
+class ImagePatchIn(RequestSchema):
+    favorite: bool | None = Field(None, strict=True, description="Mark or unmark as a favourite.")
+
+
+class ShareOut(Schema):
+    share_url: str = Field(description="The public page of this image; anyone with it sees the "
+                                       "image and nothing else of the account.")
+
+
+class ImageIdsIn(RequestSchema):
+    ids: list[str] = Field(min_length=1, description="Image ids (at most 1,000 by default).")
+
+
+class BulkDeleteOut(Schema):
+    deleted: list[str] = Field(description="The ids deleted.")
+    not_found: list[str] = Field(description="Ids that are unknown or of another account; "
+                                             "nothing was changed for them.")
 
 
 # --- Personal models ------------------------------------------------------------------------

@@ -1,9 +1,17 @@
-"""Creating generations: validation, credit reservation and the job, in one transaction."""
+"""Creating generations: validation, credit reservation and the job, in one transaction.
+
+A request names a base model or a personal model (which runs on FLUX.1 dev with its LoRA) and
+optionally a style. The prompt is kept as written and as it will be sent: the personal model's
+trigger word inserted when missing, then the style's template applied."""
 
 import random
+import re
+import uuid
 
 from django.conf import settings
+from django.core import signing
 from django.db import transaction
+from django.urls import reverse
 
 from credits import actions as credits
 from generation.catalogue import (
@@ -11,18 +19,29 @@ from generation.catalogue import (
     BASE_MODELS,
     DEFAULT_ASPECT_RATIO,
     DEFAULT_BASE_MODEL,
+    DEFAULT_LORA_SCALE,
+    LORA_SCALE_RANGE,
     MAX_IMAGES_PER_REQUEST,
+    PERSONAL_BASE_MODEL,
+    credits_per_image,
+    size_for,
 )
 from generation.models import Generation
+from generation.styles import STYLES
 from jobs.queue import enqueue
-from likeness.errors import InvalidInput  # noqa: F401  (raised here, caught by callers)
+from likeness.errors import Conflict, InvalidInput  # noqa: F401  (raised here, caught by callers)
 
 MAX_SEED = 2**31 - 1
+LORA_SALT = "generation.lora-weights"
+
+
+class ModelNotFound(LookupError):
+    """No personal model of this customer has that id (another account's included: 404)."""
 
 
 def clean_request(*, prompt, aspect_ratio=DEFAULT_ASPECT_RATIO, num_images=1,
                   base_model=DEFAULT_BASE_MODEL, seed=None, steps=None, guidance=None,
-                  negative_prompt="") -> dict:
+                  negative_prompt="", style=None, lora_scale=None) -> dict:
     prompt = (prompt or "").strip()
     if not prompt:
         raise InvalidInput("prompt", "Write a prompt: describe the picture you want.")
@@ -35,6 +54,7 @@ def clean_request(*, prompt, aspect_ratio=DEFAULT_ASPECT_RATIO, num_images=1,
     if base_model not in BASE_MODELS:
         raise InvalidInput("base_model", f"Unknown base model {base_model!r}; choose one of "
                                          f"{', '.join(BASE_MODELS)}.")
+    model = BASE_MODELS[base_model]
     if isinstance(num_images, bool) or not isinstance(num_images, int) or not (
         1 <= num_images <= MAX_IMAGES_PER_REQUEST
     ):
@@ -43,10 +63,19 @@ def clean_request(*, prompt, aspect_ratio=DEFAULT_ASPECT_RATIO, num_images=1,
         raise InvalidInput("seed", f"The seed must be between 0 and {MAX_SEED}.")
     if steps is not None and not (1 <= steps <= 50):
         raise InvalidInput("steps", "Steps must be between 1 and 50.")
+    if steps is not None and steps > model.max_steps:
+        raise InvalidInput("steps", f"{model.name} takes at most {model.max_steps} steps.")
     if guidance is not None and not (0 <= guidance <= 20):
         raise InvalidInput("guidance", "Guidance must be between 0 and 20.")
     if len(negative_prompt or "") > settings.MAX_PROMPT_LENGTH:
         raise InvalidInput("negative_prompt", "The negative prompt is too long.")
+    if style not in (None, "") and style not in STYLES:
+        raise InvalidInput("style", f"Unknown style {style!r}; choose one of "
+                                    f"{', '.join(STYLES)}.")
+    low, high = LORA_SCALE_RANGE
+    if lora_scale is not None and not (low <= lora_scale <= high):
+        raise InvalidInput("lora_scale", f"The personal model's strength must be between {low} "
+                                         f"and {high}.")
     return {
         "prompt": prompt,
         "aspect_ratio": aspect_ratio,
@@ -56,39 +85,215 @@ def clean_request(*, prompt, aspect_ratio=DEFAULT_ASPECT_RATIO, num_images=1,
         "steps": steps,
         "guidance": guidance,
         "negative_prompt": (negative_prompt or "").strip(),
+        "style": style or "",
+        "lora_scale": lora_scale,
     }
 
 
-def price(base_model: str, num_images: int) -> int:
-    return BASE_MODELS[base_model].credits_per_image * num_images
+def personal_model_for(user, model_id):
+    """The caller's ready, usable personal model. ModelNotFound for an unknown id or another
+    account's; Conflict when it is not trained yet; LimitReached beyond the plan's slots."""
+    from studio.models import PersonalModel
+
+    try:
+        pk = uuid.UUID(str(model_id))
+    except ValueError:
+        raise ModelNotFound("No personal model with this id.")
+    model = PersonalModel.objects.filter(user=user, pk=pk).first()
+    if model is None:
+        raise ModelNotFound("No personal model with this id.")
+    if model.status != PersonalModel.Status.READY or not (
+            model.weights or model.provider_version or model.hf_repo_id):
+        raise Conflict(f"The personal model {model.name!r} is not ready yet "
+                       f"(it is {model.get_status_display().lower()}); generate with it once "
+                       "its training has finished.", model_id=str(model.pk), status=model.status)
+    try:
+        from billing.enforcement import ensure_usable
+    except ImportError:  # billing not installed: every model is usable
+        return model
+    ensure_usable(model)
+    return model
+
+
+def with_trigger_word(prompt: str, trigger_word: str, subject_class: str) -> str:
+    """The prompt as it must reach the LoRA: with the trigger word in it."""
+    if re.search(rf"(?<![\w]){re.escape(trigger_word)}(?![\w])", prompt, re.IGNORECASE):
+        return prompt
+    return f"a photo of {trigger_word} {subject_class}, {prompt}"
+
+
+def prompt_as_sent(prompt: str, *, style: str = "", model=None) -> str:
+    if model is not None:
+        prompt = with_trigger_word(prompt, model.trigger_word, model.subject_class)
+    if style:
+        prompt = STYLES[style].apply(prompt)
+    return prompt
+
+
+def price(base_model: str, num_images: int, *, personal: bool = False) -> int:
+    return credits_per_image(base_model, personal=personal) * num_images
+
+
+def _prepare(user, params: dict):
+    from api.callbacks import check_url
+
+    model_id = params.pop("model_id", None)
+    callback_url = check_url(params.pop("callback_url", None))
+    cleaned = clean_request(**params)
+    cleaned["callback_url"] = callback_url
+    model = personal_model_for(user, model_id) if model_id not in (None, "") else None
+    if model is not None:
+        cleaned["base_model"] = PERSONAL_BASE_MODEL
+    style = STYLES.get(cleaned["style"])
+    if style is not None:
+        # The style's parameters fill in what the customer left open.
+        if cleaned["guidance"] is None:
+            cleaned["guidance"] = style.guidance
+        if cleaned["steps"] is None and style.steps:
+            cleaned["steps"] = min(style.steps, BASE_MODELS[cleaned["base_model"]].max_steps)
+        if not cleaned["negative_prompt"]:
+            cleaned["negative_prompt"] = style.negative_prompt
+    if not BASE_MODELS[cleaned["base_model"]].supports_negative_prompt:
+        cleaned["negative_prompt"] = ""
+    from providers.routing import can_route
+
+    if not can_route(cleaned["base_model"], personal=model is not None):
+        raise InvalidInput("model_id" if model else "base_model",
+                           f"No configured image provider offers "
+                           f"{'personal models' if model else cleaned['base_model']} right now.")
+    return cleaned, model
+
+
+def _create(user, cleaned: dict, model, *, batch_id=None) -> Generation:
+    width, height = size_for(cleaned["base_model"], cleaned["aspect_ratio"])
+    seed = cleaned["seed"] if cleaned["seed"] is not None else random.randint(0, MAX_SEED - 8)
+    cost = price(cleaned["base_model"], cleaned["num_images"], personal=model is not None)
+    from generation.tasks import run_generation
+
+    generation = Generation.objects.create(
+        user=user,
+        prompt=cleaned["prompt"],
+        prompt_sent=prompt_as_sent(cleaned["prompt"], style=cleaned["style"], model=model),
+        negative_prompt=cleaned["negative_prompt"],
+        base_model=cleaned["base_model"],
+        personal_model=model,
+        lora_scale=(cleaned["lora_scale"] if cleaned["lora_scale"] is not None
+                    else DEFAULT_LORA_SCALE) if model else None,
+        style=cleaned["style"],
+        aspect_ratio=cleaned["aspect_ratio"],
+        width=width,
+        height=height,
+        num_images=cleaned["num_images"],
+        seed=seed,
+        steps=cleaned["steps"],
+        guidance=cleaned["guidance"],
+        credits_reserved=cost,
+        batch_id=batch_id,
+        slots=["queued"] * cleaned["num_images"],
+        callback_url=cleaned.get("callback_url", ""),
+    )
+    credits.spend(user, cost, reason=f"Generation of {cleaned['num_images']} image(s)",
+                  reference=f"gen:{generation.id}:reserve")
+    enqueue(run_generation, str(generation.id))
+    return generation
 
 
 def create_generation(user, **params) -> Generation:
     """Validate, reserve the credits and queue the job, all or nothing.
 
-    Raises InvalidInput or credits.InsufficientCredits, in which case nothing was recorded."""
-    cleaned = clean_request(**params)
-    width, height = ASPECT_RATIOS[cleaned["aspect_ratio"]]
-    seed = cleaned["seed"] if cleaned["seed"] is not None else random.randint(0, MAX_SEED - 8)
-    cost = price(cleaned["base_model"], cleaned["num_images"])
-    from generation.tasks import run_generation
-
+    Raises InvalidInput, ModelNotFound, Conflict, LimitReached or credits.InsufficientCredits,
+    in which case nothing was recorded."""
+    cleaned, model = _prepare(user, dict(params))
     with transaction.atomic():
-        generation = Generation.objects.create(
-            user=user,
-            prompt=cleaned["prompt"],
-            negative_prompt=cleaned["negative_prompt"],
-            base_model=cleaned["base_model"],
-            aspect_ratio=cleaned["aspect_ratio"],
-            width=width,
-            height=height,
-            num_images=cleaned["num_images"],
-            seed=seed,
-            steps=cleaned["steps"],
-            guidance=cleaned["guidance"],
-            credits_reserved=cost,
-        )
-        credits.spend(user, cost, reason=f"Generation of {cleaned['num_images']} image(s)",
-                      reference=f"gen:{generation.id}:reserve")
-        enqueue(run_generation, str(generation.id))
-    return generation
+        return _create(user, cleaned, model)
+
+
+def create_batch(user, prompts: list[str], **params) -> list[Generation]:
+    """Several prompts with the same settings, queued at once: all of them or none (the credits
+    for the whole batch must be there)."""
+    prompts = [p.strip() for p in prompts if p and p.strip()]
+    if not prompts:
+        raise InvalidInput("prompt", "Write at least one prompt, one per line.")
+    if len(prompts) > settings.GENERATION_MAX_BATCH:
+        raise InvalidInput("prompt", f"A batch holds at most {settings.GENERATION_MAX_BATCH} "
+                                     f"prompts; this one has {len(prompts)}.")
+    prepared = [_prepare(user, {**params, "prompt": prompt}) for prompt in prompts]
+    batch_id = uuid.uuid4()
+    total = sum(price(c["base_model"], c["num_images"], personal=m is not None)
+                for c, m in prepared)
+    try:
+        with transaction.atomic():
+            return [_create(user, cleaned, model, batch_id=batch_id)
+                    for cleaned, model in prepared]
+    except credits.InsufficientCredits:
+        # Say what the whole batch needs, not what its last request lacked.
+        raise credits.InsufficientCredits(total, credits.get_balance(user))
+
+
+# --- Reproducing an image -------------------------------------------------------------------
+def settings_of(image) -> dict:
+    """The parameters that made this image, for "use these settings" (the prompt as written)."""
+    meta = image.metadata or {}
+    generation = image.generation
+    params = {
+        "prompt": meta.get("prompt") or image.prompt,
+        "base_model": image.base_model,
+        "aspect_ratio": image.aspect_ratio,
+        "num_images": 1,
+        "seed": image.seed,
+        "steps": meta.get("steps"),
+        "guidance": meta.get("guidance"),
+        "negative_prompt": meta.get("negative_prompt") or "",
+        "style": meta.get("style") or (generation.style if generation else "") or "",
+    }
+    model_id = image.personal_model_id or (meta.get("lora") or {}).get("model_id")
+    if model_id:
+        params["model_id"] = str(model_id)
+        params["lora_scale"] = (meta.get("lora") or {}).get("scale")
+    return params
+
+
+def vary_seed(user, image) -> Generation:
+    """The same image's settings with a new seed: one image, charged like any other."""
+    params = settings_of(image)
+    params["seed"] = None
+    if params.get("negative_prompt") and params.get("style"):
+        # The style's own negative prompt is filled in again by _prepare.
+        style = STYLES.get(params["style"])
+        if style and params["negative_prompt"] == style.negative_prompt:
+            params["negative_prompt"] = ""
+    return create_generation(user, **params)
+
+
+# --- LoRA weights for providers --------------------------------------------------------------
+def lora_weights_url(model) -> tuple[str, str]:
+    """(url, source): the Hub's resolve URL for a public repository, else a short-lived signed
+    link to our stored copy (a presigned bucket URL on S3/R2, else our own signed view)."""
+    if model.hf_repo_id and not model.hf_private:
+        return (f"{settings.HF_ENDPOINT.rstrip('/')}/{model.hf_repo_id}/resolve/main/"
+                f"lora.safetensors", "hub")
+    if not model.weights:
+        return "", ""
+    storage = model.weights.storage
+    if hasattr(storage, "bucket_name"):  # django-storages' S3Storage
+        return storage.url(model.weights.name, expire=settings.GENERATION_LORA_URL_SECONDS), \
+            "signed"
+    token = signing.dumps(str(model.pk), salt=LORA_SALT)
+    path = reverse("lora_weights", args=[model.pk, token])
+    return f"{settings.PUBLIC_BASE_URL}{path}", "signed"
+
+
+def lora_for(generation):
+    """The LoRA spec the providers need for this generation, or None."""
+    from providers.imaging import Lora
+
+    model = generation.personal_model
+    if model is None:
+        return None
+    url, source = ("", "") if model.weights_is_demo else lora_weights_url(model)
+    return Lora(model_id=str(model.pk), name=model.name, trigger_word=model.trigger_word,
+                subject_class=model.subject_class,
+                scale=generation.lora_scale if generation.lora_scale is not None
+                else DEFAULT_LORA_SCALE,
+                url=url, url_source=source, replicate_version=model.provider_version,
+                is_demo=model.weights_is_demo)

@@ -41,6 +41,19 @@ class Generation(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # A personal model (its LoRA on base_model), the style applied, and the prompt as sent to
+    # the provider (trigger word inserted, style template applied); `prompt` is as written.
+    personal_model = models.ForeignKey("studio.PersonalModel", on_delete=models.SET_NULL,
+                                       null=True, blank=True, related_name="generations")
+    style = models.CharField(max_length=40, blank=True)
+    prompt_sent = models.TextField(blank=True)
+    lora_scale = models.FloatField(null=True, blank=True)
+    # Generations queued together by the batch mode share this id.
+    batch_id = models.UUIDField(null=True, blank=True, db_index=True)
+    # POSTed the generation when it finishes (api.callbacks), if the client asked for it.
+    callback_url = models.URLField(max_length=2000, blank=True)
+    # The live state of each image slot: "queued", "generating", "saving", "done", "failed".
+    slots = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -60,6 +73,39 @@ class Generation(models.Model):
     @property
     def credits_per_image(self):
         return self.credits_reserved // self.num_images
+
+    @property
+    def slot_states(self) -> list[str]:
+        states = list(self.slots or [])
+        return (states + ["queued"] * self.num_images)[:self.num_images]
+
+    @property
+    def stage(self) -> str:
+        """What the page says: queued, generating, saving, done (or failed)."""
+        if self.status == self.Status.FAILED:
+            return "failed"
+        if self.is_finished:
+            return "done"
+        if self.status == self.Status.QUEUED:
+            return "queued"
+        return "saving" if "saving" in self.slot_states else "generating"
+
+    @property
+    def prompt_for_provider(self) -> str:
+        return self.prompt_sent or self.prompt
+
+    def slot_views(self) -> list[dict]:
+        """Per image slot, for the page: its state, its image once stored, its failure."""
+        images = {image.index: image for image in self.images.all()}
+        failures = {f["index"]: f for f in self.failures}
+        states = self.slot_states
+        views = []
+        for index in range(self.num_images):
+            state = "done" if index in images else "failed" if index in failures else (
+                "failed" if self.is_finished else states[index])
+            views.append({"index": index, "state": state, "image": images.get(index),
+                          "failure": failures.get(index)})
+        return views
 
 
 def image_path(instance, filename):
@@ -86,13 +132,34 @@ class Image(models.Model):
     favorite = models.BooleanField(default=False)
     metadata = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Gallery: a public link while shared (secrets.token_urlsafe; None when not shared), and the
+    # copy at Cloudflare Images when that delivery backend is on.
+    share_token = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    shared_at = models.DateTimeField(null=True, blank=True)
+    cf_image_id = models.CharField(max_length=100, blank=True)
+    cf_url = models.URLField(max_length=400, blank=True)
+    # The personal model it was made with (kept as None when that model is deleted).
+    personal_model = models.ForeignKey("studio.PersonalModel", on_delete=models.SET_NULL,
+                                       null=True, blank=True, related_name="images")
 
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["generation", "index"], name="one_image_per_slot")
         ]
-        indexes = [models.Index(fields=["user", "-created_at", "-id"], name="image_user_recent")]
+        # The gallery's keyset pages: newest (or oldest) first, per account, optionally within
+        # one filter value. Text search has its own index on PostgreSQL (migration 0002).
+        indexes = [
+            models.Index(fields=["user", "-created_at", "-id"], name="image_user_recent"),
+            models.Index(fields=["user", "favorite", "-created_at", "-id"],
+                         name="image_user_favorite"),
+            models.Index(fields=["user", "base_model", "-created_at", "-id"],
+                         name="image_user_base_model"),
+            models.Index(fields=["user", "aspect_ratio", "-created_at", "-id"],
+                         name="image_user_aspect"),
+            models.Index(fields=["user", "personal_model", "-created_at", "-id"],
+                         name="image_user_personal_model"),
+        ]
 
     def __str__(self):
         return f"{self.prompt[:40]} #{self.index + 1}"

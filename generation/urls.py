@@ -7,4 +7,8 @@ urlpatterns = [
     path("dashboard/generations/<uuid:pk>/", views.generation_detail, name="generation_detail"),
     path("dashboard/generations/<uuid:pk>/status", views.generation_status,
          name="generation_status"),
+    path("dashboard/generations/images/<uuid:pk>/vary", views.image_vary,
+         name="generation_image_vary"),
+    path("lora-weights/<uuid:pk>/<str:token>/lora.safetensors", views.lora_weights,
+         name="lora_weights"),
 ]

@@ -1,15 +1,35 @@
 """Generate images and follow their progress. The views are thin: create_generation validates,
 reserves the credits and queues the job, or raises and records nothing."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core import signing
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
 
 from credits.actions import InsufficientCredits
-from generation.actions import InvalidInput, create_generation
-from generation.catalogue import ASPECT_RATIOS, BASE_MODELS
-from generation.forms import GenerateForm
-from generation.models import Generation
+from generation.actions import (
+    LORA_SALT,
+    Conflict,
+    InvalidInput,
+    ModelNotFound,
+    create_batch,
+    create_generation,
+    vary_seed,
+)
+from generation.catalogue import (
+    ASPECT_RATIOS,
+    BASE_MODELS,
+    PERSONAL_MODEL_CREDITS,
+    sizes_for,
+)
+from generation.forms import GenerateForm, initial_from
+from generation.models import Generation, Image
+from generation.styles import GENERAL_SUGGESTIONS, STYLES, subject_suggestions
+from likeness.errors import LimitReached
+from likeness.files import serve_file
 
 
 def _recent(user) -> dict:
@@ -17,32 +37,60 @@ def _recent(user) -> dict:
     return {"recent": recent, "recent_busy": any(not g.is_finished for g in recent)}
 
 
+def _suggestions(form) -> dict:
+    """Prompt ideas for the page's script: per style, per personal model, and general ones."""
+    return {
+        "general": list(GENERAL_SUGGESTIONS),
+        "styles": {s.id: list(s.suggestions) for s in STYLES.values()},
+        "models": {f"personal:{m.pk}": subject_suggestions(m.subject_class, m.trigger_word)
+                   for m in form.personal_models},
+    }
+
+
 @login_required
 def generate(request):
     if request.htmx and request.GET.get("part") == "recent":
         return render(request, "generation/generate.html#recent", _recent(request.user))
-    form = GenerateForm(request.POST or None)
+    form = GenerateForm(request.POST or None, user=request.user,
+                        initial=None if request.POST else initial_from(request.GET, request.user))
     if request.method == "POST" and form.is_valid():
+        params = form.generation_params()
         try:
-            generation = create_generation(request.user, **form.cleaned_data)
+            if form.cleaned_data["batch"]:
+                made = create_batch(request.user, form.prompts(), **params)
+            else:
+                made = [create_generation(request.user, prompt=form.cleaned_data["prompt"],
+                                          **params)]
         except InvalidInput as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            field = {"model_id": "base_model"}.get(exc.field, exc.field)
+            form.add_error(field if field in form.fields else None, exc.message)
+        except (ModelNotFound, Conflict, LimitReached) as exc:
+            form.add_error("base_model", getattr(exc, "message", str(exc)))
         except InsufficientCredits as exc:
             form.add_error(None, f"This needs {exc.needed} credits and your balance is "
                                  f"{exc.balance}. Choose fewer images or a faster model.")
         else:
+            if len(made) > 1:
+                messages.success(request, f"{len(made)} generations are on their way.")
+                return redirect("generate")
             messages.success(request, "Your images are on their way.")
-            return redirect("generation_detail", pk=generation.pk)
+            return redirect("generation_detail", pk=made[0].pk)
     return render(request, "generation/generate.html", {
         "form": form, "base_models": BASE_MODELS.values(), "aspect_ratios": ASPECT_RATIOS,
+        "personal_models": form.personal_models, "personal_credits": PERSONAL_MODEL_CREDITS,
+        "styles": STYLES.values(), "suggestions": _suggestions(form),
+        "sizes": {m.id: sizes_for(m.id) for m in BASE_MODELS.values()},
+        "max_batch": settings.GENERATION_MAX_BATCH,
         **form.page_context(), **_recent(request.user),
     })
 
 
 @login_required
 def generation_detail(request, pk):
-    generation = get_object_or_404(Generation, pk=pk, user=request.user)
-    return render(request, "generation/detail.html", {"generation": generation})
+    generation = get_object_or_404(Generation.objects.select_related("personal_model"), pk=pk,
+                                   user=request.user)
+    return render(request, "generation/detail.html", {"generation": generation,
+                                                      "style": STYLES.get(generation.style)})
 
 
 @login_required
@@ -51,3 +99,41 @@ def generation_status(request, pk):
     the finished answer carries no trigger, so polling stops."""
     generation = get_object_or_404(Generation, pk=pk, user=request.user)
     return render(request, "generation/detail.html#status", {"generation": generation})
+
+
+@login_required
+@require_POST
+def image_vary(request, pk):
+    """The same settings with a new seed (personal model and style included): one image."""
+    image = get_object_or_404(Image.objects.select_related("generation"), pk=pk,
+                              user=request.user)
+    try:
+        generation = vary_seed(request.user, image)
+    except InsufficientCredits as exc:
+        messages.error(request, f"This needs {exc.needed} credits and your balance is "
+                                f"{exc.balance}.")
+    except (InvalidInput, ModelNotFound, Conflict, LimitReached) as exc:
+        messages.error(request, getattr(exc, "message", str(exc)))
+    else:
+        messages.success(request, "A variation is on its way.")
+        return redirect("generation_detail", pk=generation.pk)
+    return redirect("generation_detail", pk=image.generation_id)
+
+
+@require_GET
+def lora_weights(request, pk, token):
+    """A personal model's weights for a provider to fetch, by a signed link that expires
+    (local storage only; on S3/R2 providers get a presigned bucket URL instead)."""
+    from studio.models import PersonalModel
+
+    try:
+        signed = signing.loads(token, salt=LORA_SALT,
+                               max_age=settings.GENERATION_LORA_URL_SECONDS)
+    except signing.BadSignature:
+        raise Http404("This link is not valid or has expired.")
+    if signed != str(pk):
+        raise Http404("This link is not valid or has expired.")
+    model = PersonalModel.objects.filter(pk=pk).exclude(weights="").first()
+    if model is None:
+        raise Http404("No such weights.")
+    return serve_file(model.weights, content_type="application/octet-stream")

@@ -246,7 +246,6 @@ HF_PUBLIC_REPOS = env_bool("HF_PUBLIC_REPOS", True)
 
 _default_trainer = "replicate" if REPLICATE_API_TOKEN else "fal" if FAL_KEY else "demo"
 TRAINING_PROVIDER = env("TRAINING_PROVIDER", "") or _default_trainer
-GENERATION_PROVIDERS = env_list("GENERATION_PROVIDERS", "") or ["demo"]
 DEMO_PROVIDER_DELAY = env_float("DEMO_PROVIDER_DELAY", 0.4)  # seconds per image, to see progress
 PROVIDER_TIMEOUT_SECONDS = env_float("PROVIDER_TIMEOUT_SECONDS", 30)
 
@@ -260,6 +259,68 @@ TRAINING_DEMO_SECONDS = env_float("TRAINING_DEMO_SECONDS", 60)
 TRAINING_POLL_SECONDS = env_float("TRAINING_POLL_SECONDS", 30)
 TRAINING_MAX_HOURS = env_float("TRAINING_MAX_HOURS", 6)
 TRAINING_ZIP_URL_SECONDS = env_int("TRAINING_ZIP_URL_SECONDS", 6 * 3600)
+
+# --- Generation -----------------------------------------------------------------------------
+# Image providers (../shared/PROVIDERS.md). Unset, GENERATION_PROVIDERS lists the providers whose
+# keys are set, in this order, and the offline demo provider when none is.
+TOGETHER_API_KEY = env("TOGETHER_API_KEY", "")
+TOGETHER_BASE_URL = env("TOGETHER_BASE_URL", "https://api.together.ai").rstrip("/")  # host only
+NEBIUS_API_KEY = env("NEBIUS_API_KEY", "")
+NEBIUS_BASE_URL = env("NEBIUS_BASE_URL", "https://api.tokenfactory.nebius.com/v1").rstrip("/")
+# Replicate's FLUX-dev LoRA model, for personal models not trained on Replicate.
+REPLICATE_LORA_MODEL = env("REPLICATE_LORA_MODEL", "black-forest-labs/flux-dev-lora")
+_keyed_providers = [name for name, key in (("together", TOGETHER_API_KEY),
+                                           ("nebius", NEBIUS_API_KEY), ("fal", FAL_KEY),
+                                           ("replicate", REPLICATE_API_TOKEN)) if key]
+GENERATION_PROVIDERS = env_list("GENERATION_PROVIDERS", "") or _keyed_providers or ["demo"]
+# The routing table: a base model id, or "personal" for personal models, -> its providers in
+# order of preference, e.g. "flux-pro=together,replicate;personal=replicate,fal". A model not
+# named uses GENERATION_PROVIDERS; providers that do not offer a model are skipped.
+GENERATION_ROUTES: dict[str, list[str]] = {
+    model.strip(): [name.strip() for name in names.split(",") if name.strip()]
+    for model, _, names in (part.partition("=") for part in
+                            env("GENERATION_ROUTES", "").split(";") if part.strip())
+}
+# Transient errors are retried at one provider this many times with backoff (a Retry-After
+# longer than the wait limit moves on at once), then the next provider in the route is tried;
+# when every provider is down the job is queued again (JOB_MAX_ATTEMPTS) and then refunded.
+GENERATION_PROVIDER_ATTEMPTS = env_int("GENERATION_PROVIDER_ATTEMPTS", 3)
+GENERATION_RETRY_BASE_SECONDS = env_float("GENERATION_RETRY_BASE_SECONDS", 1.0)
+GENERATION_RETRY_MAX_WAIT_SECONDS = env_float("GENERATION_RETRY_MAX_WAIT_SECONDS", 10)
+GENERATION_CONCURRENCY = env_int("GENERATION_CONCURRENCY", 4)  # provider calls per generation
+GENERATION_POLL_SECONDS = env_float("GENERATION_POLL_SECONDS", 0.5)  # queue APIs (fal, Replicate)
+GENERATION_TIMEOUT_SECONDS = env_float("GENERATION_TIMEOUT_SECONDS", 300)
+GENERATION_LORA_URL_SECONDS = env_int("GENERATION_LORA_URL_SECONDS", 3600)
+GENERATION_MAX_BATCH = 10  # prompts one batch may queue
+
+# --- Training -------------------------------------------------------------------------------
+TRAINING_CREDITS = env_int("TRAINING_CREDITS", 20)
+# Provider cost, for the estimate (steps x price) and the actual cost (seconds x price).
+TRAINING_PRICE_PER_STEP_CENTS = env_float("TRAINING_PRICE_PER_STEP_CENTS", 0.2)
+TRAINING_PRICE_PER_SECOND_CENTS = env_float("TRAINING_PRICE_PER_SECOND_CENTS", 0.1528)
+TRAINING_DEMO_SECONDS = env_float("TRAINING_DEMO_SECONDS", 60)
+# A run still training is asked for its state this often (a lost webhook costs at most this).
+TRAINING_POLL_SECONDS = env_float("TRAINING_POLL_SECONDS", 30)
+TRAINING_MAX_HOURS = env_float("TRAINING_MAX_HOURS", 6)
+TRAINING_ZIP_URL_SECONDS = env_int("TRAINING_ZIP_URL_SECONDS", 6 * 3600)
+
+# --- Gallery --------------------------------------------------------------------------------
+# Bulk actions and archives take at most this many images per request (a larger ZIP is refused
+# with a clear message; the ZIP itself is streamed as it is built).
+GALLERY_PAGE_SIZE = 24
+GALLERY_ARCHIVE_MAX_IMAGES = env_int("GALLERY_ARCHIVE_MAX_IMAGES", 1000)
+# Cloudflare Images, an optional delivery backend for generated images (../shared/PROVIDERS.md):
+# on when both the account id and the token are set. Each new image is uploaded once by a task;
+# the original is then delivered from its variant URL, and from our storage whenever it has no
+# copy there (an upload that failed, or the backend turned off).
+CLOUDFLARE_ACCOUNT_ID = env("CLOUDFLARE_ACCOUNT_ID", "")
+CLOUDFLARE_API_TOKEN = env("CLOUDFLARE_API_TOKEN", "")
+CLOUDFLARE_BASE_URL = env("CLOUDFLARE_BASE_URL", "https://api.cloudflare.com/client/v4").rstrip("/")
+CLOUDFLARE_IMAGES_VARIANT = env("CLOUDFLARE_IMAGES_VARIANT", "public")
+# With a signing key, images are uploaded with requireSignedURLs and delivered by URLs that
+# expire; without one, the variant URL is public to whoever knows it.
+CLOUDFLARE_IMAGES_SIGNING_KEY = env("CLOUDFLARE_IMAGES_SIGNING_KEY", "")
+CLOUDFLARE_IMAGES_URL_SECONDS = env_int("CLOUDFLARE_IMAGES_URL_SECONDS", 3600)
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

@@ -15,6 +15,12 @@ def provider_names(app_configs, **kwargs):
             errors.append(Error(f"GENERATION_PROVIDERS names an unknown provider {name!r}.",
                                 hint=f"Known: {', '.join(GENERATION_PROVIDERS)}.",
                                 id="likeness.E001"))
+    for model, names in settings.GENERATION_ROUTES.items():
+        for name in names:
+            if name not in GENERATION_PROVIDERS:
+                errors.append(Error(f"GENERATION_ROUTES sends {model!r} to an unknown provider "
+                                    f"{name!r}.", hint=f"Known: {', '.join(GENERATION_PROVIDERS)}.",
+                                    id="likeness.E003"))
     if settings.TRAINING_PROVIDER not in TRAINERS:
         errors.append(Error(f"TRAINING_PROVIDER is an unknown provider "
                             f"{settings.TRAINING_PROVIDER!r}.",

@@ -91,10 +91,46 @@ def encode_png(image: Image.Image, prompt: str, seed: int) -> bytes:
     return out.getvalue()
 
 
+def mark_subject(image: Image.Image, trigger_word: str, name: str, seed: int) -> Image.Image:
+    """With a personal model: a stand-in silhouette of the subject, its trigger word and a
+    "personal model" badge, so the flow is visible offline."""
+    width, height = image.size
+    canvas = image.convert("RGBA")
+    layer = Image.new("RGBA", canvas.size, (0, 0, 0, 0))
+    draw = ImageDraw.Draw(layer)
+    rng = random.Random(f"subject:{trigger_word}")  # the same subject in every picture
+    colour = (rng.randint(160, 255), rng.randint(120, 230), rng.randint(90, 200), 235)
+    unit = min(width, height)
+    head = unit // 11
+    label_font = _font(max(14, unit // 16))
+    figure = head * 6 + unit // 10  # head, body and the trigger word under it
+    cx = width // 2 + random.Random(seed).randint(-width // 8, width // 8)
+    top = max(unit // 20, (height - figure) // 2)
+    draw.ellipse((cx - head, top, cx + head, top + 2 * head), fill=colour)
+    draw.rounded_rectangle((cx - int(head * 2.1), top + int(head * 2.3), cx + int(head * 2.1),
+                            top + head * 6), radius=head, fill=colour)
+    draw.text((cx, top + head * 6 + unit // 60), trigger_word, font=label_font,
+              fill=(255, 255, 255, 255), anchor="mt", stroke_width=max(2, unit // 200),
+              stroke_fill=(0, 0, 0, 220))
+    badge_font = _font(max(14, unit // 22))
+    text = f"personal model · {name}"[:48]
+    pad = max(6, unit // 60)
+    box = draw.textbbox((0, 0), text, font=badge_font)
+    right = width - pad
+    left = right - (box[2] - box[0]) - 2 * pad
+    draw.rounded_rectangle((left, pad, right, pad * 3 + box[3] - box[1]), radius=pad,
+                           fill=(109, 40, 217, 235))
+    draw.text((left + pad, pad * 2 - box[1]), text, font=badge_font, fill=(255, 255, 255, 255))
+    return Image.alpha_composite(canvas, layer).convert("RGB")
+
+
 class DemoProvider(GenerationProvider):
     name = "demo"
     label = "Demo (offline)"
     is_demo = True
+
+    def supports(self, request) -> bool:
+        return True
 
     def generate(self, request: GenerationRequest) -> list[ProviderImage]:
         # A prompt word lets tests and demos see the failure paths without a real provider.
@@ -106,6 +142,9 @@ class DemoProvider(GenerationProvider):
             seed = request.seed + offset
             time.sleep(settings.DEMO_PROVIDER_DELAY)
             picture = render(request.prompt, seed, request.width, request.height)
+            lora = getattr(request, "lora", None)
+            if lora is not None:
+                picture = mark_subject(picture, lora.trigger_word, lora.name, seed)
             images.append(
                 ProviderImage(
                     data=encode_png(picture, request.prompt, seed),

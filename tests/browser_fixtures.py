@@ -37,9 +37,16 @@ def _wait_for(url, timeout=30):
 
 
 class Stack:
-    def __init__(self, data_dir: Path, base_url: str):
+    def __init__(self, data_dir: Path, base_url: str, env: dict):
         self.data_dir = data_dir
         self.base_url = base_url
+        self.env = env
+
+    def shell(self, code: str) -> str:
+        """Run code against this stack's database; returns what it printed."""
+        return subprocess.run([sys.executable, "manage.py", "shell", "-c", code], cwd=ROOT,
+                              env=self.env, capture_output=True, text=True, check=True,
+                              timeout=60).stdout
 
     @property
     def outbox(self) -> Path:
@@ -55,7 +62,7 @@ def stack(tmp_path_factory):
         if key not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")
     }
     env.update(DATA_DIR=str(data_dir), DEMO_PROVIDER_DELAY="0.2", DEBUG="1",
-               PYTHONUNBUFFERED="1", JOB_HEARTBEAT_SECONDS="1")
+               PYTHONUNBUFFERED="1", JOB_HEARTBEAT_SECONDS="1", TRAINING_DEMO_SECONDS="3")
     log = open(data_dir / "stack.log", "w")  # noqa: SIM115 (kept open for the session)
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], cwd=ROOT, env=env,
                    check=True, stdout=log, stderr=subprocess.STDOUT)
@@ -69,7 +76,7 @@ def stack(tmp_path_factory):
     try:
         base_url = f"http://127.0.0.1:{port}"
         _wait_for(base_url + "/healthz")
-        yield Stack(data_dir, base_url)
+        yield Stack(data_dir, base_url, env)
     finally:
         for process in processes:
             process.send_signal(signal.SIGTERM)

@@ -1,16 +1,32 @@
-"""GET /images, GET /images/{id}, and the bytes: /images/{id}/file and /images/{id}/thumbnail."""
+"""The gallery's API: GET /images (with filters), GET/PATCH/DELETE /images/{id}, the bytes
+(/file, /thumbnail), sharing, bulk deletion and ZIP archives. The same domain functions as the
+web gallery (gallery.filters, gallery.actions, gallery.sharing, gallery.archive)."""
 
 from datetime import UTC, datetime
 
-from django.http import HttpRequest
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
-from ninja import Field, Query, Router
+from ninja import Field, Query, Router, Status
 
-from api.errors import ERRORS_READ, ErrorOut
-from api.pagination import PageParams, paginate
+from api.errors import ERRORS_CHANGE, ERRORS_READ, ApiError, ErrorOut
+from api.pagination import PageParams
 from api.routes.lookup import owned
-from api.schemas import AspectRatio, BaseModelId, ImageListOut, ImageOut
+from api.schemas import (
+    AspectRatio,
+    BaseModelId,
+    BulkDeleteOut,
+    ImageIdsIn,
+    ImageListOut,
+    ImageOut,
+    ImagePatchIn,
+    ShareOut,
+)
+from gallery import actions, delivery, sharing
+from gallery.archive import archive_response, download_name
+from gallery.filters import ImageFilters as Filters
+from gallery.filters import page
 from generation.models import Image
 from likeness.files import serve_file
 
@@ -31,7 +47,7 @@ def image_out(request: HttpRequest, image: Image) -> dict:
         "aspect_ratio": image.aspect_ratio,
         "seed": image.seed,
         "favorite": image.favorite,
-        "share_url": None,  # sharing arrives with the gallery
+        "share_url": sharing.share_url(request, image),
         "created_at": image.created_at,
         "provider": image.provider,
         "is_demo": image.is_demo,
@@ -53,35 +69,115 @@ class ImageFilters(PageParams):
     q: str | None = Field(None, max_length=200, description="Text in the prompt.")
     since: datetime | None = Field(None, description="Made at or after (ISO 8601).")
     until: datetime | None = Field(None, description="Made before (ISO 8601).")
+    order: str = Field("newest", pattern="^(newest|oldest)$",
+                       description="newest (the default) or oldest first.")
 
 
 @router.get("/images", response={200: ImageListOut, 400: ErrorOut, 401: ErrorOut, 422: ErrorOut},
-            summary="List images", description="The caller's images, newest first.")
+            summary="List images",
+            description="The caller's images, newest first. Filters combine; a cursor works only "
+                        "with the filters (and order) it was made for, and only for its "
+                        "account: any other is answered 400 invalid_cursor. A text search (`q`) "
+                        "reads at most 20,000 images per page, so its pages may be short, even "
+                        "empty, with a next_cursor: follow it until it is null.")
 def list_images(request: HttpRequest, filters: Query[ImageFilters]):
-    images = Image.objects.filter(user=request.auth)
-    if filters.model_id:
-        # Personal models are not available yet, so no image belongs to one.
-        images = images.none()
-    if filters.base_model:
-        images = images.filter(base_model=filters.base_model)
-    if filters.aspect_ratio:
-        images = images.filter(aspect_ratio=filters.aspect_ratio)
-    if filters.favorite is not None:
-        images = images.filter(favorite=filters.favorite)
-    if filters.q and filters.q.strip():
-        images = images.filter(prompt__icontains=filters.q.strip())
-    if filters.since:
-        images = images.filter(created_at__gte=_aware(filters.since))
-    if filters.until:
-        images = images.filter(created_at__lt=_aware(filters.until))
-    rows, next_cursor = paginate(images, kind="images", cursor=filters.cursor,
-                                 limit=filters.limit)
+    chosen = Filters(
+        base_model=filters.base_model, model_id=filters.model_id,
+        aspect_ratio=filters.aspect_ratio, favorite=filters.favorite, q=(filters.q or "").strip(),
+        since=_aware(filters.since), until=_aware(filters.until),
+        oldest_first=filters.order == "oldest",
+    )
+    rows, next_cursor = page(request.auth, chosen, cursor=filters.cursor, limit=filters.limit)
     return {"items": [image_out(request, i) for i in rows], "next_cursor": next_cursor}
+
+
+# Before /images/{image_id}, which would otherwise take these paths.
+def _check_count(ids: list[str]) -> None:
+    limit = settings.GALLERY_ARCHIVE_MAX_IMAGES
+    if len(set(ids)) > limit:
+        raise ApiError(413, "too_large", f"Send at most {limit:,} ids per request; "
+                       f"{len(set(ids)):,} were sent. Split the request.",
+                       limit=limit, requested=len(set(ids)))
+
+
+@router.post("/images/bulk-delete", response={200: BulkDeleteOut, **ERRORS_CHANGE, 413: ErrorOut,
+                                              422: ErrorOut},
+             summary="Delete many images",
+             description="Deletes the caller's images among `ids`. Ids that are unknown, or of "
+                         "another account, are changed nowhere and listed in `not_found`.")
+def bulk_delete(request: HttpRequest, payload: ImageIdsIn):
+    _check_count(payload.ids)
+    images, not_found = actions.resolve(request.auth, payload.ids)
+    deleted = actions.delete_images(request.auth, images)
+    order = {text: n for n, text in enumerate(payload.ids)}
+    deleted.sort(key=lambda pk: order.get(pk, len(order)))
+    return {"deleted": deleted, "not_found": not_found}
+
+
+@router.post("/images/archive", response={200: None, **ERRORS_READ, 413: ErrorOut, 422: ErrorOut},
+             summary="Download many images as one ZIP",
+             description="Streams a ZIP of the caller's images among `ids` (at most "
+                         "GALLERY_ARCHIVE_MAX_IMAGES, 1,000 by default), built as it is sent. Ids "
+                         "not found are left out and counted in the X-Not-Found header; none "
+                         "found is a 404.",
+             openapi_extra={"responses": {200: {
+                 "description": "The ZIP.",
+                 "content": {"application/zip": {"schema": {"type": "string",
+                                                            "format": "binary"}}}}}})
+def archive(request: HttpRequest, payload: ImageIdsIn):
+    _check_count(payload.ids)
+    images, not_found = actions.resolve(request.auth, payload.ids)
+    rows = actions.archive_selection(request.auth, images)
+    if not rows:
+        raise ApiError(404, "not_found", "None of these images were found.",
+                       not_found=not_found)
+    response: HttpResponse = archive_response(rows)
+    response["X-Not-Found"] = str(len(not_found))
+    return response
 
 
 @router.get("/images/{image_id}", response={200: ImageOut, **ERRORS_READ}, summary="One image")
 def get_image(request: HttpRequest, image_id: str):
     return image_out(request, owned(Image.objects, request.auth, image_id, "image"))
+
+
+@router.patch("/images/{image_id}", response={200: ImageOut, **ERRORS_READ, 422: ErrorOut},
+              summary="Change an image", description="Mark or unmark it as a favourite.")
+def patch_image(request: HttpRequest, image_id: str, payload: ImagePatchIn):
+    image = owned(Image.objects, request.auth, image_id, "image")
+    if payload.favorite is not None:
+        actions.set_favorite(request.auth, Image.objects.filter(pk=image.pk), payload.favorite)
+        image.favorite = payload.favorite
+    return image_out(request, image)
+
+
+@router.delete("/images/{image_id}", response={204: None, **ERRORS_READ},
+               summary="Delete an image",
+               description="Deletes the image and its files (here and at any delivery backend).")
+def delete_image(request: HttpRequest, image_id: str):
+    image = owned(Image.objects, request.auth, image_id, "image")
+    actions.delete_images(request.auth, Image.objects.filter(pk=image.pk))
+    return Status(204, None)
+
+
+@router.post("/images/{image_id}/share", response={200: ShareOut, **ERRORS_READ},
+             summary="Share an image",
+             description="A public link to this image alone, with an unguessable token. Sharing "
+                         "a shared image returns its link again.")
+def share_image(request: HttpRequest, image_id: str):
+    image = owned(Image.objects, request.auth, image_id, "image")
+    sharing.share(image)
+    return {"share_url": sharing.share_url(request, image)}
+
+
+@router.delete("/images/{image_id}/share", response={204: None, **ERRORS_READ},
+               summary="Stop sharing an image",
+               description="The link stops working at once (404); sharing again makes a new one.")
+def unshare_image(request: HttpRequest, image_id: str):
+    image = owned(Image.objects, request.auth, image_id, "image")
+    sharing.revoke(image)
+    return Status(204, None)
+
 
 
 def _binary(description: str, *content_types: str) -> dict:
@@ -91,20 +187,26 @@ def _binary(description: str, *content_types: str) -> dict:
     }}}
 
 
-def _serve(field, content_type: str, filename: str):
+def _serve(field, content_type: str, filename: str, download: bool = False):
     # Local files stream from here; on S3/R2 the answer is a redirect to a signed URL.
-    response = serve_file(field, content_type=content_type)
-    if not response.has_header("Location"):
+    response = serve_file(field, content_type=content_type,
+                          download_name=filename if download else None)
+    if not download and not response.has_header("Location"):
         response["Content-Disposition"] = f'inline; filename="{filename}"'
     return response
 
 
 @router.get("/images/{image_id}/file", response=ERRORS_READ, url_name="image_file",
-            summary="The image file", description="The original image bytes.",
+            summary="The image file",
+            description="The original image bytes (a redirect to a short-lived URL when files "
+                        "live in S3/R2 or Cloudflare Images). `?download=true` makes it an "
+                        "attachment named after the prompt and seed.",
             openapi_extra=_binary("The image.", "image/png", "image/jpeg", "image/webp"))
-def image_file(request: HttpRequest, image_id: str):
+def image_file(request: HttpRequest, image_id: str, download: bool = False):
     image = owned(Image.objects, request.auth, image_id, "image")
-    return _serve(image.file, image.content_type, f"likeness-{image.id}.{image.extension}")
+    if not download and (url := delivery.delivery_url(image)):
+        return HttpResponseRedirect(url)
+    return _serve(image.file, image.content_type, download_name(image), download)
 
 
 @router.get("/images/{image_id}/thumbnail", response=ERRORS_READ, url_name="image_thumbnail",

@@ -89,7 +89,7 @@ def test_queued_generation_has_no_images_yet(alice_api):
     ({"prompt": "a", "steps": 51}, "steps"),
     ({"prompt": "a", "guidance": 21}, "guidance"),
     ({"prompt": "a", "seed": -1}, "seed"),
-    ({"prompt": "a", "model_id": "c0ffee"}, "model_id"),
+    ({"prompt": "a", "lora_scale": 3}, "lora_scale"),
     ({"prompt": "a", "style": "noir"}, "style"),
     ({"prompt": "a", "colour": "red"}, "colour"),
 ])
@@ -111,10 +111,11 @@ def test_unknown_field_message(alice_api):
     assert all(e["type"] == "extra_forbidden" for e in details["errors"])
 
 
-def test_model_id_explains_personal_models_are_not_available(alice_api):
-    response = post(alice_api, {"prompt": "a", "model_id": "c0ffee"})
-
-    assert "not available yet" in response.json()["error"]["message"]
+def test_an_unknown_model_id_is_404_and_records_nothing(alice, alice_api):
+    for model_id in ("c0ffee", "7d0c3c4e-8d4b-4a8e-9a53-2f0d7a1c9b11"):
+        assert_error(post(alice_api, {"prompt": "a", "model_id": model_id}), 404, "not_found")
+    assert not Generation.objects.exists()
+    assert get_balance(alice) == 5
 
 
 def test_malformed_json_is_400(alice_api):

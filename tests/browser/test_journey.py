@@ -51,7 +51,11 @@ def test_sign_up_verify_generate_and_sign_out(stack, page):
         "() => [...document.querySelectorAll('a[data-image] img')]"
         ".every(img => img.complete && img.naturalWidth > 0)")
     thumbnails.first.click()
-    expect(page.get_by_text("a red kite over the dunes").first).to_be_visible()
+    dialog = page.locator("#image-dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_text("a red kite over the dunes").first).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(dialog).not_to_be_visible()
 
     page.get_by_label("Account menu").click()
     page.get_by_role("button", name="Sign out").click()

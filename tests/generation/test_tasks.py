@@ -42,6 +42,10 @@ def use_provider(settings, monkeypatch):
         Scripted.calls = []
         monkeypatch.setitem(registry.GENERATION_PROVIDERS, name, Scripted)
         settings.GENERATION_PROVIDERS = [name]
+        # One try per provider call and one slot at a time: these tests are about the job's
+        # own retries (tests/generation/test_routing.py covers in-call retries and failover).
+        settings.GENERATION_PROVIDER_ATTEMPTS = 1
+        settings.GENERATION_CONCURRENCY = 1
         return Scripted
 
     return use
@@ -190,7 +194,9 @@ def test_a_transient_error_is_retried_later_and_then_succeeds(alice, run_jobs, s
     generation.refresh_from_db()
     assert generation.status == Generation.Status.RUNNING
     assert generation.attempts == 1
-    assert not generation.images.exists()
+    # The second image did not wait for the first: it is stored, the first is retried later.
+    assert list(generation.images.values_list("index", flat=True)) == [1]
+    assert generation.slot_states == ["queued", "done"]
     assert get_balance(alice) == 3  # still reserved, nothing refunded
     retry = DBTaskResult.objects.exclude(pk=first_task.pk).get()
     assert retry.status == TaskResultStatus.READY
@@ -201,7 +207,7 @@ def test_a_transient_error_is_retried_later_and_then_succeeds(alice, run_jobs, s
     assert retry.run_after <= timezone.now() + timedelta(seconds=37)
 
     run_jobs()  # not due yet: nothing happens
-    assert provider.calls == [generation.seed]
+    assert provider.calls == [generation.seed, generation.seed + 1]
     assert DBTaskResult.objects.get(pk=retry.pk).status == TaskResultStatus.READY
 
     DBTaskResult.objects.filter(pk=retry.pk).update(run_after=timezone.now())  # time passes
@@ -246,8 +252,8 @@ def test_after_max_attempts_of_transient_errors_the_images_are_refunded(alice, r
     tasks = DBTaskResult.objects.all()
     assert tasks.count() == 3
     assert {t.status for t in tasks} == {TaskResultStatus.SUCCESSFUL}
-    # Two attempts stop at the first error; the last gives up on each image.
-    assert len(provider.calls) == 2 + 2
+    # Every attempt tries each missing image once; the last gives up on each image.
+    assert len(provider.calls) == 3 * 2
     assert generation.credits_refunded == 2
     assert [f["code"] for f in generation.failures] == ["unavailable", "unavailable"]
     assert refund_rows(generation).count() == 2

@@ -23,7 +23,9 @@ class Site:
         self.data_dir = data_dir
         self.env = {k: v for k, v in os.environ.items()
                     if k not in ("DATABASE_URL", "DATABASE_URL_FILE", "DJANGO_SETTINGS_MODULE")}
+        # One image at a time, so a worker can be killed between two of them.
         self.env.update(DATA_DIR=str(data_dir), DEMO_PROVIDER_DELAY="1.5",
+                        GENERATION_CONCURRENCY="1",
                         JOB_LEASE_SECONDS="3", JOB_HEARTBEAT_SECONDS="0.5",
                         PYTHONUNBUFFERED="1")
         self.processes: list[subprocess.Popen] = []

@@ -1,0 +1,130 @@
+"""The gallery's filters, shared by the web page and GET /api/v1/images: one definition of what
+"favourites of FLUX dev in 16:9 since March, matching 'fox'" means, and of the cursor scope.
+
+Every filter is an equality on an indexed column of the account's images, or a range on
+created_at, so a page is one keyset query on (user, [column,] -created_at, -id) that stops after
+`limit + 1` rows; the text search adds `UPPER(prompt) LIKE UPPER('%term%')`, trigram-indexed on
+PostgreSQL, and read in bounded windows (see bench/gallery.py for the measured plans).
+No OFFSET anywhere."""
+
+import hashlib
+import json
+import uuid
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime
+from types import SimpleNamespace
+
+from django.db.models import Count, Max, Min, QuerySet
+
+from api.pagination import after_cursor, decode_cursor, encode_cursor, paginate
+from generation.models import Image
+
+MAX_QUERY_LENGTH = 200
+CURSOR_KIND = "images"
+SEARCH_WINDOW = 20_000  # images one page of a text search reads, where it is windowed
+
+
+def images_link_models() -> bool:
+    """Whether images record the personal model they were made with (a later migration)."""
+    return any(f.name == "personal_model" for f in Image._meta.get_fields())
+
+
+@dataclass(frozen=True)
+class ImageFilters:
+    base_model: str | None = None
+    model_id: str | None = None  # a personal model
+    aspect_ratio: str | None = None
+    favorite: bool | None = None
+    q: str = ""
+    since: datetime | None = None  # created at or after
+    until: datetime | None = None  # created before
+    oldest_first: bool = False
+
+    def apply(self, queryset: QuerySet) -> QuerySet:
+        if self.model_id:
+            try:
+                model_pk = uuid.UUID(str(self.model_id))
+            except ValueError:
+                return queryset.none()
+            if not images_link_models():
+                return queryset.none()  # no image belongs to a personal model yet
+            queryset = queryset.filter(personal_model_id=model_pk)
+        if self.base_model:
+            queryset = queryset.filter(base_model=self.base_model)
+        if self.aspect_ratio:
+            queryset = queryset.filter(aspect_ratio=self.aspect_ratio)
+        if self.favorite is not None:
+            queryset = queryset.filter(favorite=self.favorite)
+        if self.q.strip():
+            queryset = queryset.filter(prompt__icontains=self.q.strip()[:MAX_QUERY_LENGTH])
+        if self.since:
+            queryset = queryset.filter(created_at__gte=self.since)
+        if self.until:
+            queryset = queryset.filter(created_at__lt=self.until)
+        return queryset
+
+    @property
+    def active(self) -> bool:
+        return any([self.base_model, self.model_id, self.aspect_ratio, self.favorite is not None,
+                    self.q.strip(), self.since, self.until])
+
+    def scope(self, user) -> str:
+        """Binds a cursor to this account, these filters and this order."""
+        data = {k: (v.isoformat() if isinstance(v, datetime) else v)
+                for k, v in asdict(self).items()}
+        data["q"] = self.q.strip()
+        digest = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:24]
+        return f"{user.pk}.{digest}"
+
+
+def account_images(user) -> QuerySet:
+    return Image.objects.filter(user=user)
+
+
+def search_is_windowed() -> bool:
+    """Whether a text search reads at most SEARCH_WINDOW images per page (see page()). On both
+    databases: SQLite has no index for '%term%', and PostgreSQL's choice between its trigram
+    index and the ordered walk follows statistics that are poor for LIKE patterns, so a rare
+    word could still cost a scan of the whole account (57 ms at 100,000 images, measured by
+    bench/gallery.py); the window bounds every page whatever the plan."""
+    return True
+
+
+def page(user, filters: ImageFilters, *, cursor: str | None, limit: int, queryset=None):
+    """One keyset page of the account's images. Raises api.pagination.InvalidCursor."""
+    queryset = queryset if queryset is not None else account_images(user)
+    if filters.q.strip() and search_is_windowed():
+        return _windowed_search(user, filters, queryset, cursor=cursor, limit=limit)
+    return paginate(filters.apply(queryset), kind=CURSOR_KIND, cursor=cursor, limit=limit,
+                    scope=filters.scope(user), oldest_first=filters.oldest_first)
+
+
+def _windowed_search(user, filters, queryset, *, cursor, limit):
+    """A text search that reads at most SEARCH_WINDOW images in the list's order, so a search
+    for a word that is almost nowhere costs the same as any page instead of a scan of the whole
+    account. When the window ends before `limit` matches are found, the page is short (even
+    empty) and its cursor continues after the window; infinite scroll, and API clients that
+    follow next_cursor until it is null, simply go on."""
+    scope = filters.scope(user)
+    order = ("created_at", "pk") if filters.oldest_first else ("-created_at", "-pk")
+    others = replace(filters, q="").apply(queryset)
+    if cursor:
+        created_at, pk = decode_cursor(CURSOR_KIND, cursor, scope)
+        others = others.filter(after_cursor(created_at, pk, filters.oldest_first))
+    edge_of = Max if filters.oldest_first else Min
+    window = others.order_by(*order).values("created_at")[:SEARCH_WINDOW].aggregate(
+        size=Count("created_at"), edge=edge_of("created_at"))
+    if not window["size"]:
+        return [], None
+    edge = window["edge"]
+    in_window = {"created_at__lte": edge} if filters.oldest_first else {"created_at__gte": edge}
+    rows = list(others.filter(prompt__icontains=filters.q.strip()[:MAX_QUERY_LENGTH],
+                              **in_window).order_by(*order)[: limit + 1])
+    if len(rows) > limit:
+        return rows[:limit], encode_cursor(CURSOR_KIND, rows[limit - 1], scope)
+    if window["size"] < SEARCH_WINDOW:
+        return rows, None  # the window reached the end of the list
+    # Every image at the edge's time was read: continue strictly past it.
+    past = SimpleNamespace(created_at=edge,
+                           pk=uuid.UUID(int=2**128 - 1 if filters.oldest_first else 0))
+    return rows, encode_cursor(CURSOR_KIND, past, scope)

@@ -1,0 +1,90 @@
+"""The gallery's filter form: the query string of /dashboard/gallery, so every view can be
+bookmarked. A value that does not parse is dropped (and shown as an error), never a 500."""
+
+import uuid
+from datetime import datetime, time, timedelta
+
+from django import forms
+from django.http import QueryDict
+from django.utils import timezone
+
+from gallery.filters import MAX_QUERY_LENGTH, ImageFilters, images_link_models
+from generation.catalogue import ASPECT_RATIOS, BASE_MODELS
+
+SORTS = [("newest", "Newest first"), ("oldest", "Oldest first")]
+
+
+def _start_of_day(day):
+    return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
+
+
+class GalleryFilterForm(forms.Form):
+    q = forms.CharField(required=False, max_length=MAX_QUERY_LENGTH, label="Search prompts")
+    # A base model id or a personal model's id (a bookmarked model that is gone shows nothing).
+    model = forms.CharField(required=False, label="Model", widget=forms.Select)
+    aspect_ratio = forms.ChoiceField(
+        required=False, label="Shape",
+        choices=[("", "Any shape"), *((r, r) for r in ASPECT_RATIOS)])
+    favorite = forms.BooleanField(required=False, label="Favourites")
+    since = forms.DateField(required=False, label="From")
+    until = forms.DateField(required=False, label="To")
+    sort = forms.ChoiceField(required=False, choices=SORTS, label="Order")
+
+    def __init__(self, data, *, user, **kwargs):
+        super().__init__(data, **kwargs)
+        base = [(m.id, m.name) for m in BASE_MODELS.values()]
+        choices = [("", "All models"), ("Base models", base)]
+        if images_link_models():
+            from studio.models import PersonalModel
+
+            mine = [(str(m.pk), m.name) for m in
+                    PersonalModel.objects.filter(user=user).only("pk", "name").order_by("name")]
+            if mine:
+                choices.append(("Your models", mine))
+        self.fields["model"].widget.choices = choices
+
+    def clean_model(self):
+        value = self.cleaned_data["model"].strip()
+        if value and value not in BASE_MODELS:
+            try:
+                value = str(uuid.UUID(value))
+            except ValueError:
+                raise forms.ValidationError("Unknown model.")
+        return value
+
+    def filters(self) -> ImageFilters:
+        """The valid part of the query."""
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        model = data.get("model") or ""
+        until = data.get("until")
+        return ImageFilters(
+            base_model=model if model in BASE_MODELS else None,
+            model_id=model if model and model not in BASE_MODELS else None,
+            aspect_ratio=data.get("aspect_ratio") or None,
+            favorite=True if data.get("favorite") else None,
+            q=(data.get("q") or "").strip(),
+            since=_start_of_day(data["since"]) if data.get("since") else None,
+            # "To" is inclusive: everything before the next midnight.
+            until=_start_of_day(until + timedelta(days=1)) if until else None,
+            oldest_first=data.get("sort") == "oldest",
+        )
+
+    def query(self) -> str:
+        """The valid filters as a query string (no cursor, no view), for links and forms."""
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        params = {}
+        for name in ("q", "model", "aspect_ratio"):
+            if data.get(name):
+                params[name] = data[name]
+        if data.get("favorite"):
+            params["favorite"] = "1"
+        for name in ("since", "until"):
+            if data.get(name):
+                params[name] = data[name].isoformat()
+        if data.get("sort") == "oldest":
+            params["sort"] = "oldest"
+        query = QueryDict(mutable=True)
+        query.update(params)
+        return query.urlencode()

@@ -1,0 +1,87 @@
+"""Nebius AI Studio (Token Factory) image generation through the `openai` SDK pointed at
+NEBIUS_BASE_URL (with /v1). Nebius-only fields go in `extra_body`; personal models go to
+flux-dev with `loras=[{url, scale}]`. Images come back inline (b64_json): nothing to expire."""
+
+import base64
+import binascii
+from functools import cache
+
+from django.conf import settings
+
+from providers.base import GenerationProvider, ProviderError, ProviderImage
+from providers.imaging import ImageRequest, classify_sdk, content_type_of, fetch, sdk_timeout
+
+LABEL = "Nebius AI Studio"
+MODELS = {
+    "flux-schnell": "black-forest-labs/flux-schnell",
+    "flux-dev": "black-forest-labs/flux-dev",
+}
+LORA_MODEL = "black-forest-labs/flux-dev"
+
+
+@cache
+def _client(api_key: str, base_url: str, timeout: float):
+    import openai
+
+    return openai.OpenAI(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=0)
+
+
+def client():
+    return _client(settings.NEBIUS_API_KEY, settings.NEBIUS_BASE_URL, sdk_timeout())
+
+
+class NebiusProvider(GenerationProvider):
+    name = "nebius"
+    label = LABEL
+
+    def supports(self, request: ImageRequest) -> bool:
+        if request.lora is not None:
+            return bool(request.lora.url)
+        return request.base_model in MODELS
+
+    def params(self, request: ImageRequest) -> dict:
+        extra = {"width": request.width, "height": request.height, "seed": request.seed,
+                 "response_extension": "jpg"}
+        if request.steps:
+            extra["num_inference_steps"] = request.steps
+        if request.guidance is not None:
+            extra["guidance_scale"] = request.guidance
+        if request.negative_prompt:
+            extra["negative_prompt"] = request.negative_prompt
+        if request.lora:
+            extra["loras"] = [{"url": request.lora.url, "scale": request.lora.scale}]
+        return {"model": LORA_MODEL if request.lora else MODELS[request.base_model],
+                "prompt": request.prompt, "n": request.num_images,
+                "response_format": "b64_json", "extra_body": extra}
+
+    def generate(self, request: ImageRequest) -> list[ProviderImage]:
+        params = self.params(request)
+        try:
+            answer = client().images.generate(**params)
+        except Exception as exc:
+            raise classify_sdk(exc, LABEL)
+        items = list(answer.data or [])
+        if len(items) != request.num_images:
+            raise ProviderError(f"{LABEL} returned {len(items)} images instead of "
+                                f"{request.num_images}.", transient=True,
+                                code="malformed_response")
+        images = []
+        for offset, item in enumerate(items):
+            if item.b64_json:
+                try:
+                    data, declared = base64.b64decode(item.b64_json, validate=True), ""
+                except (binascii.Error, ValueError):
+                    raise ProviderError(f"{LABEL} sent an unreadable image.", transient=True,
+                                        code="malformed_response")
+            elif item.url:
+                data, declared = fetch(item.url, LABEL)
+            else:
+                raise ProviderError(f"{LABEL} sent no image.", transient=True,
+                                    code="malformed_response")
+            images.append(ProviderImage(
+                data=data, content_type=content_type_of(data, declared), width=request.width,
+                height=request.height, seed=request.seed + offset,
+                metadata={"provider_model": params["model"],
+                          "provider_request_id": getattr(answer, "id", "") or "",
+                          "negative_prompt_sent": bool(request.negative_prompt)}))
+        return images

@@ -1,0 +1,124 @@
+"""The routing table and failover. Each base model (and "personal" for personal models) maps
+to an ordered list of providers (settings.GENERATION_ROUTES, else GENERATION_PROVIDERS).
+
+One call to `generate()` makes one request's images: transient errors (timeouts, 5xx, 429 with
+Retry-After, malformed answers, result URLs that 404) are retried at the same provider with
+backoff, then the next provider is asked. A refused API key skips to the next provider (another
+may serve; retrying ours cannot help). Other permanent errors (invalid request, flagged content)
+end the request at once: another provider would refuse it too. Credits are not touched here:
+whatever happens, the caller charges or refunds each image slot once."""
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+from django.conf import settings
+
+from providers.base import GenerationProvider, ProviderError, ProviderImage
+from providers.imaging import ImageRequest, Lora, backoff
+from providers.registry import generation_provider
+
+logger = logging.getLogger(__name__)
+
+PERSONAL = "personal"
+# Permanent for this provider, but not for the request: try the next provider.
+SKIP_PROVIDER_CODES = {"provider_auth", "unsupported"}
+
+
+@dataclass
+class Result:
+    provider: GenerationProvider
+    images: list[ProviderImage]
+    seconds: float  # the successful provider call, downloads included
+    tries: list[dict] = field(default_factory=list)  # the failed attempts before it
+
+
+class RoutingFailed(ProviderError):
+    """Every provider of the route failed (or none could serve). `tries` lists the attempts."""
+
+    def __init__(self, message, *, transient, retry_after=None, code="providers_unavailable",
+                 tries=()):
+        super().__init__(message, transient=transient, retry_after=retry_after, code=code)
+        self.tries = list(tries)
+
+
+def route_key(base_model: str, personal: bool) -> str:
+    return PERSONAL if personal else base_model
+
+
+def route_names(base_model: str, lora: Lora | None = None) -> list[str]:
+    """The configured providers for this model, in order. A personal model trained by the demo
+    trainer has no real weights: only the demo provider can draw it."""
+    if lora is not None and lora.is_demo:
+        return ["demo"]
+    key = route_key(base_model, lora is not None)
+    return list(settings.GENERATION_ROUTES.get(key) or settings.GENERATION_PROVIDERS)
+
+
+def supports(provider: GenerationProvider, request: ImageRequest) -> bool:
+    check = getattr(provider, "supports", None)
+    return True if check is None else bool(check(request))
+
+
+def providers_for(request: ImageRequest) -> list[GenerationProvider]:
+    """The providers that can make this request, in route order. Raises LookupError for a name
+    that is not a provider (a misconfigured deployment)."""
+    providers = [generation_provider(name) for name in route_names(request.base_model,
+                                                                   request.lora)]
+    return [p for p in providers if supports(p, request)]
+
+
+def can_route(base_model: str, *, personal: bool = False, lora: Lora | None = None) -> bool:
+    """Whether some configured provider offers this model (for validation and the catalogue)."""
+    if personal and lora is None:
+        lora = Lora(model_id="", name="", trigger_word="", subject_class="",
+                    url="https://example.invalid/lora.safetensors", replicate_version="x")
+    probe = ImageRequest(prompt="-", width=1024, height=1024, seed=0, base_model=base_model,
+                         lora=lora)
+    try:
+        return bool(providers_for(probe))
+    except LookupError:
+        return True  # the job explains a misconfiguration (and refunds); do not hide it here
+
+
+def generate(request: ImageRequest, providers: list[GenerationProvider] | None = None,
+             *, sleep=time.sleep) -> Result:
+    providers = providers_for(request) if providers is None else providers
+    if not providers:
+        raise RoutingFailed("No configured image provider offers this model.",
+                            transient=False, code="no_provider")
+    tries: list[dict] = []
+    last: ProviderError | None = None
+    for provider in providers:
+        for attempt in range(1, max(1, settings.GENERATION_PROVIDER_ATTEMPTS) + 1):
+            started = time.monotonic()
+            try:
+                images = provider.generate(request)
+            except ProviderError as exc:
+                last = exc
+                tries.append({"provider": provider.name, "code": exc.code,
+                              "message": str(exc)[:300], "transient": exc.transient,
+                              "seconds": round(time.monotonic() - started, 3)})
+                logger.warning("%s attempt %d for seed %s: %s (%s)", provider.name, attempt,
+                               request.seed, exc, exc.code)
+                if exc.code in SKIP_PROVIDER_CODES:
+                    break
+                if not exc.transient:
+                    exc.tries = tries
+                    raise exc
+                if attempt >= settings.GENERATION_PROVIDER_ATTEMPTS:
+                    break
+                delay = backoff(attempt, exc.retry_after)
+                if delay > settings.GENERATION_RETRY_MAX_WAIT_SECONDS:
+                    break  # a long Retry-After: let the next provider serve meanwhile
+                sleep(delay)
+                continue
+            return Result(provider, images, time.monotonic() - started, tries)
+    assert last is not None
+    names = ", ".join(dict.fromkeys(t["provider"] for t in tries))
+    if last.code in SKIP_PROVIDER_CODES and not any(t["transient"] for t in tries):
+        raise RoutingFailed(f"No image provider accepted our credentials ({names}).",
+                            transient=False, code=last.code, tries=tries)
+    raise RoutingFailed(f"The image providers are not answering ({names}): {last}",
+                        transient=True, retry_after=last.retry_after, code=last.code,
+                        tries=tries)
