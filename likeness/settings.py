@@ -404,3 +404,58 @@ STRIPE_PRICES = {
 # Below this balance the customer gets one e-mail and a banner (again only after a top-up).
 LOW_CREDIT_THRESHOLD = env_int("LOW_CREDIT_THRESHOLD", 20)
 RECURRING_TASKS["billing.reconcile"] = ("billing.tasks.reconcile_billing", 3600)
+
+# --- Production -----------------------------------------------------------------------------
+# What changes when Likeness runs on several machines (docs/deployment.md). Each part stays off
+# until its variable is set, so the offline defaults above are untouched. Every name is read
+# unconditionally, so `manage.py settings_doc` lists it.
+# Persistent connections (DB_CONN_MAX_AGE) are checked before reuse: a database restart or a
+# proxy that drops idle connections costs one reconnect instead of a failed request.
+DB_CONN_HEALTH_CHECKS = env_bool("DB_CONN_HEALTH_CHECKS", True)
+if DATABASE_URL:
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = DB_CONN_HEALTH_CHECKS
+
+# Redis: one cache shared by every web process, so the API's rate limits count across all of
+# them; sessions are read from it and written through to the database (a flushed Redis signs
+# nobody out).
+REDIS_URL = env("REDIS_URL", "")
+CACHE_KEY_PREFIX = env("CACHE_KEY_PREFIX", "likeness")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
+        }
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
+# E-mail through a service's HTTP API (django-anymail): EMAIL_BACKEND set to, e.g.,
+# anymail.backends.postmark.EmailBackend (or mailgun, sendgrid, brevo, resend, amazon_ses ...),
+# its key in ANYMAIL_API_KEY, and whatever else it needs in ANYMAIL_OPTIONS as a JSON object
+# ({"MAILGUN_SENDER_DOMAIN": "mg.example.com"}).
+ANYMAIL_API_KEY = env("ANYMAIL_API_KEY", "")
+ANYMAIL_OPTIONS = env("ANYMAIL_OPTIONS", "")
+if EMAIL_BACKEND.startswith("anymail.backends."):
+    import json as _json
+
+    INSTALLED_APPS.append("anymail")
+    _esp = EMAIL_BACKEND.split(".")[2].upper()
+    ANYMAIL = {"POSTMARK_SERVER_TOKEN" if _esp == "POSTMARK" else f"{_esp}_API_KEY":
+               ANYMAIL_API_KEY}
+    try:
+        ANYMAIL.update(_json.loads(ANYMAIL_OPTIONS or "{}"))
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"ANYMAIL_OPTIONS must be a JSON object: {exc}")
+
+# The task queue: the database (the default, chosen by measurement in docs/deployment.md) or
+# Redis through RQ (`pip install -e .[rq]`; workers run `manage.py rqworker --with-scheduler`).
+TASK_BACKEND = env("TASK_BACKEND", "database")
+if TASK_BACKEND == "rq":
+    if not REDIS_URL:
+        raise ImproperlyConfigured("TASK_BACKEND=rq needs REDIS_URL.")
+    INSTALLED_APPS.append("django_rq")
+    RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 3600}}
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend"}}
+elif TASK_BACKEND != "database":
+    raise ImproperlyConfigured(f"TASK_BACKEND must be 'database' or 'rq', not {TASK_BACKEND!r}")

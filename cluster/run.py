@@ -1,0 +1,226 @@
+"""`python -m cluster`: the production-like run on one machine (scripts/cluster calls it).
+
+Starts PostgreSQL-backed gunicorn web processes, db_worker processes, Redis, an S3 server and
+the Together fake on 127.0.0.1; drives generations from concurrent API clients and a few
+trainings; SIGKILLs one worker while it runs a job; then checks that every job finished exactly
+once, every credit adds up and every file is in the bucket, and prints the figures.
+Exit status 0 only when every check passed."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from cluster.checks import check, percentile
+from cluster.load import ClientStats, generation_client, load, training_client
+from cluster.services import Cluster
+
+SIZES = {
+    # generations, clients, trainings
+    "full": (300, 30, 3),
+    "short": (60, 10, 1),
+}
+
+SETUP_USERS = """
+import json
+from accounts.models import User
+from api.keys import create_api_key
+from credits.actions import grant
+keys = []
+for n in range({count}):
+    user = User.objects.create_user(f"client{{n}}@cluster.example", "cluster-password-1")
+    User.objects.filter(pk=user.pk).update(plan="pro")
+    grant(user, 500, reason="Cluster run", reference=f"cluster:{{n}}")
+    keys.append(create_api_key(user, "cluster")[1])
+print(json.dumps(keys))
+"""
+
+RUNNING_ON = """
+import json
+from django_tasks_db.models import DBTaskResult
+rows = DBTaskResult.objects.running().filter(task_path="generation.tasks.run_generation")
+print(json.dumps([str(r.id) for r in rows if r.worker_ids and r.worker_ids[-1].startswith("{w}-")]))
+"""
+
+
+def log(message: str):
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def training_photos(count: int) -> list[bytes]:
+    from tests.studio.photos import person_jpeg
+
+    return [person_jpeg(n) for n in range(count)]
+
+
+def kill_when_busy(cluster: Cluster, stats: ClientStats, total: int, killed: dict,
+                   lock: threading.Lock, stop: threading.Event):
+    """SIGKILL worker 1 once a third of the generations are done, at a moment it runs one."""
+    victim = cluster.workers[0]
+    while not stop.wait(0.2):
+        with lock:
+            done = len(stats.finished)
+        if done < total // 3:
+            continue
+        with cluster.db() as conn:
+            rows = conn.execute(
+                "SELECT id::text FROM django_tasks_database_dbtaskresult WHERE status = "
+                "'RUNNING' AND task_path = 'generation.tasks.run_generation' AND "
+                "worker_ids->>-1 LIKE %s", ("w1-%",)).fetchall()
+        if not rows:
+            continue
+        os.kill(victim.popen.pid, signal.SIGKILL)
+        victim.popen.wait(timeout=10)
+        killed.update(worker="w1", tasks=[r[0] for r in rows], at_done=done,
+                      epoch=time.time())
+        log(f"SIGKILL worker1 (pid {victim.popen.pid}) with {len(rows)} generation job(s) "
+            f"under way, {done}/{total} generations done")
+        return
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m cluster", description=__doc__)
+    parser.add_argument("--short", action="store_true", help="the shortened run CI does")
+    parser.add_argument("--generations", type=int)
+    parser.add_argument("--clients", type=int)
+    parser.add_argument("--trainings", type=int)
+    parser.add_argument("--bench", action="store_true",
+                        help="also measure gallery API throughput against a minimal view")
+    parser.add_argument("--bench-seconds", type=float, default=8)
+    parser.add_argument("--database", default=os.environ.get("CLUSTER_DATABASE",
+                                                             "likeness_cluster"))
+    parser.add_argument("--pg-url", default=os.environ.get(
+        "CLUSTER_PG_URL", "postgres://postgres@127.0.0.1:5432"))
+    parser.add_argument("--run-dir", type=Path)
+    parser.add_argument("--keep", action="store_true", help="keep the database and logs")
+    parser.add_argument("--json", type=Path, help="write the figures here too")
+    args = parser.parse_args(argv)
+    generations, clients, trainings = SIZES["short" if args.short else "full"]
+    generations = args.generations or generations
+    clients = args.clients or clients
+    trainings = args.trainings if args.trainings is not None else trainings
+    per_client = -(-generations // clients)
+    generations = per_client * clients
+    run_dir = args.run_dir or Path(tempfile.mkdtemp(prefix="likeness-cluster-"))
+    log(f"run directory {run_dir}: {generations} generations from {clients} clients, "
+        f"{trainings} trainings")
+
+    wall = time.monotonic()
+    cluster = Cluster(run_dir, pg_url=args.pg_url, database=args.database, keep=args.keep,
+                      faults=(10, 5) if not args.short else (3, 2))
+    figures: dict = {"generations": generations, "clients": clients, "trainings": trainings}
+    failures: list[str] = []
+    try:
+        with cluster:
+            figures["startup_s"] = round(time.monotonic() - wall, 1)
+            log(f"up in {figures['startup_s']}s: web {cluster.web_urls}, "
+                f"{len(cluster.workers)} workers x {cluster.worker_threads} threads")
+            keys = cluster.shell(SETUP_USERS.format(count=clients + trainings))
+            photos = training_photos(5) if trainings else []
+            lock, stop = threading.Lock(), threading.Event()
+            stats, killed, train_results = ClientStats(), {}, {}
+            deadline = time.monotonic() + (240 if args.short else 600)
+            threads = [threading.Thread(target=generation_client, args=(
+                cluster.web_urls, keys[n], n, per_client, stats, deadline, lock))
+                for n in range(clients)]
+            threads += [threading.Thread(target=training_client, args=(
+                cluster.web_urls[n % len(cluster.web_urls)], keys[clients + n], n, photos,
+                train_results, deadline, lock)) for n in range(trainings)]
+            killer = threading.Thread(target=kill_when_busy, args=(
+                cluster, stats, generations, killed, lock, stop))
+            load_started = time.monotonic()
+            for thread in threads:
+                thread.start()
+            killer.start()
+            for thread in threads:
+                thread.join()
+            stop.set()
+            killer.join()
+            load_seconds = time.monotonic() - load_started
+            log(f"load done in {load_seconds:.1f}s")
+            failures += stats.errors
+            failures += [f"training client: {v}" for k, v in train_results.items()
+                         if k.startswith("error")]
+            if not killed:
+                failures.append("no worker was killed (none was running a job at the time)")
+            # Let the last recovered jobs and the training cleanups settle, then look.
+            time.sleep(2)
+            facts = cluster.shell("from cluster.checks import print_gathered; print_gathered()")
+            bucket = cluster.bucket_keys()
+            failed, found = check(facts, bucket, killed=killed, run_seconds=load_seconds,
+                                  expected_generations=generations,
+                                  expected_trainings=trainings)
+            failures += failed
+            figures.update(found)
+            posted = sorted(stats.posted)
+            api_window = posted[-1][1] - posted[0][0] if posted else float("nan")
+            accept = [b - a for a, b in posted]
+            figures["api_generations_per_s"] = round(len(posted) / api_window, 1)
+            figures["api_post_p50_ms"] = round(percentile(accept, 50) * 1000, 1)
+            figures["api_post_p95_ms"] = round(percentile(accept, 95) * 1000, 1)
+            ends = [g["finished"] for g in facts["generations"] if g["finished"]]
+            starts = [g["created"] for g in facts["generations"]]
+            if ends:
+                figures["completed_generations_per_s"] = round(
+                    len(ends) / (max(ends) - min(starts)), 2)
+            figures["load_s"] = round(load_seconds, 1)
+            figures["killed"] = {"worker": killed.get("worker"),
+                                 "jobs_under_way": len(killed.get("tasks", [])),
+                                 "at_generations_done": killed.get("at_done")}
+            if args.bench:
+                figures["web"] = web_bench(cluster, keys[:clients], args.bench_seconds)
+            dead = [p.name for p in cluster.procs
+                    if not p.alive() and p is not cluster.workers[0]]
+            if dead:
+                failures.append(f"processes died: {dead}")
+    except Exception as exc:  # noqa: BLE001 - reported with the logs
+        failures.append(f"{type(exc).__name__}: {exc}")
+        print(cluster.logs(), file=sys.stderr)
+    figures["wall_s"] = round(time.monotonic() - wall, 1)
+    print(json.dumps(figures, indent=2))
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2))
+    checks = figures.get("checks", 0)
+    if failures:
+        log(f"FAILED: {len(failures)} check(s)")
+        for failure in failures[:40]:
+            print(f"  - {failure}")
+        print(f"logs in {run_dir}")
+        print(f"cluster: {max(checks - len(failures), 0)} passed, {len(failures)} failed")
+        return 1
+    log(f"PASSED: {generations} generations and {trainings} trainings finished exactly once, "
+        f"credits add up, {figures.get('files_checked')} files in the bucket "
+        f"(wall {figures['wall_s']}s)")
+    if not args.keep:
+        shutil.rmtree(run_dir, ignore_errors=True)
+    print(f"cluster: {checks} passed, 0 failed")
+    return 0
+
+
+def web_bench(cluster: Cluster, keys: list[str], seconds: float) -> dict:
+    """Gallery API (GET /api/v1/images, a page of 24 with signed URLs) against a minimal
+    Django view (/healthz), both through the same gunicorn processes and middleware."""
+    connections = 32
+    key = keys[0]
+    auth = {"Authorization": f"Bearer {key}"}
+    load(cluster.web_urls, "/healthz", {}, 2, connections)  # warm every process
+    minimal = load(cluster.web_urls, "/healthz", {}, seconds, connections)
+    gallery = load(cluster.web_urls, "/api/v1/images?limit=24", auth, seconds, connections)
+    result = {"connections": connections, "seconds": seconds, "minimal_view": minimal,
+              "gallery_api": gallery,
+              "ratio": round(gallery["rps"] / minimal["rps"], 3) if minimal["rps"] else None}
+    log(f"web: gallery API {gallery['rps']} req/s vs minimal view {minimal['rps']} req/s "
+        f"(ratio {result['ratio']}, {gallery['tool']})")
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())
