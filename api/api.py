@@ -4,6 +4,7 @@ Routes stay thin: they parse, call the same domain functions as the web pages, a
 answer. Every error leaves through api.errors in one shape."""
 
 from ninja import NinjaAPI, Swagger
+from ninja.parser import Parser
 
 from api import errors
 from api.auth import api_auth
@@ -29,11 +30,32 @@ instead, with the `X-CSRFToken` header on writes.
 Times are ISO 8601 UTC; ids are opaque strings.
 """
 
-api = NinjaAPI(
+class StrictParser(Parser):
+    """A parameter sent several times (`?q=a&q=b`) where one value is expected is refused (422)
+    instead of silently keeping the last: repeated values go on as a list, which the field's
+    validation refuses. Unknown parameters are still ignored."""
+
+    def parse_querydict(self, data, list_fields, request):
+        result = super().parse_querydict(data, list_fields, request)
+        for key in data.keys():
+            if key not in list_fields and len(data.getlist(key)) > 1:
+                result[key] = data.getlist(key)
+        return result
+
+
+class LikenessAPI(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        # Every operation also documents the errors its inputs and auth can cause.
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        return errors.document_common_errors(schema)
+
+
+api = LikenessAPI(
     title="Likeness API",
     version="1",
     description=DESCRIPTION,
     urls_namespace="api",
+    parser=StrictParser(),
     auth=api_auth(),
     openapi_url="/openapi.json",
     docs_url="/docs",

@@ -180,3 +180,41 @@ def install(api) -> None:
 ERRORS_AUTH = {401: ErrorOut}
 ERRORS_READ = {401: ErrorOut, 404: ErrorOut}
 ERRORS_CHANGE = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
+
+
+# The errors any operation can answer because of what it takes, whatever its route declares:
+# document_common_errors adds them to every operation of the OpenAPI schema that lacks them, so
+# the schema stays complete as routes are added (schemathesis checks every status against it).
+COMMON_ERRORS = {
+    400: "bad_request: the body could not be read (malformed JSON or multipart).",
+    401: "unauthenticated: no API key, or one that is unknown or revoked.",
+    403: "forbidden: a session call without its CSRF token.",
+    404: "not_found: no such object of yours (also for another account's objects).",
+    413: "too_large: the body is over the upload limits.",
+    422: "validation_error: a field or parameter is missing, unknown or out of range.",
+}
+_SAFE_METHODS = {"get", "head", "options"}
+
+
+def document_common_errors(schema: dict) -> dict:
+    """Add the COMMON_ERRORS an operation can answer to its documented responses, in place."""
+    content = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
+    for operations in schema.get("paths", {}).values():
+        for method, operation in operations.items():
+            parameters = operation.get("parameters") or []
+            codes = set()
+            if operation.get("requestBody"):
+                codes |= {400, 413, 422}
+            if any(p.get("in") in ("query", "header") for p in parameters):
+                codes.add(422)
+            if any(p.get("in") == "path" for p in parameters):
+                codes.add(404)
+            if operation.get("security"):
+                codes.add(401)
+                if method not in _SAFE_METHODS:
+                    codes.add(403)
+            responses = operation.setdefault("responses", {})
+            present = {int(code) for code in responses if str(code).isdigit()}
+            for code in sorted(codes - present):
+                responses[code] = {"description": COMMON_ERRORS[code], "content": content}
+    return schema

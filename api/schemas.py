@@ -14,6 +14,7 @@ from generation.catalogue import (
     DEFAULT_BASE_MODEL,
     MAX_IMAGES_PER_REQUEST,
 )
+from generation.styles import STYLES
 from studio.models import PersonalModel
 
 # Built from the catalogue, so the OpenAPI enums follow it.
@@ -21,6 +22,7 @@ BaseModelId = Literal[tuple(BASE_MODELS)]  # type: ignore[valid-type]
 AspectRatio = Literal[tuple(ASPECT_RATIOS)]  # type: ignore[valid-type]
 SubjectClass = Literal[tuple(PersonalModel.SubjectClass.values)]  # type: ignore[valid-type]
 ModelStatus = Literal[tuple(PersonalModel.Status.values)]  # type: ignore[valid-type]
+StyleId = Literal[tuple(STYLES)]  # type: ignore[valid-type]
 
 
 class RequestSchema(Schema):
@@ -110,8 +112,8 @@ class GenerationIn(RequestSchema):
                                  "/models); it runs on FLUX.1 dev with its LoRA, and its trigger "
                                  "word is added to the prompt when missing. base_model is then "
                                  "ignored.")
-    style: str | None = Field(None, description="A style id (GET /styles): its prompt template "
-                                                "and parameters; yours win.")
+    style: StyleId | None = Field(None, description="A style id (GET /styles): its prompt "
+                                                    "template and parameters; yours win.")
     lora_scale: float | None = Field(None, ge=0.3, le=1.5,
                                      description="The personal model's strength (default 1.0).")
     aspect_ratio: AspectRatio = DEFAULT_ASPECT_RATIO

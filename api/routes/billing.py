@@ -1,23 +1,29 @@
 """POST /billing/checkout, POST /billing/portal and GET /billing/packs. The rules live in
 billing.actions (the billing page calls the same functions)."""
 
+from typing import Literal
+
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 from pydantic import ConfigDict
 
 from api.errors import ERRORS_AUTH, ApiError, ErrorOut
 from billing import actions
-from billing.plans import PACKS
+from billing.plans import PACKS, PLANS
 from billing.stripe_api import BillingNotConfigured, StripeUnavailable
 
 router = Router(tags=["Billing"])
+
+# The OpenAPI enums follow the catalogue: the plans that are sold, and the packs.
+PaidPlan = Literal[tuple(p.id for p in PLANS.values() if p.price_cents)]  # type: ignore[valid-type]
+PackId = Literal[tuple(PACKS)]  # type: ignore[valid-type]
 
 
 class CheckoutIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
-    plan: str | None = None
-    pack: str | None = None
+    plan: PaidPlan | None = Field(None, description="A paid plan (GET /plans): a subscription.")
+    pack: PackId | None = Field(None, description="Or a credit pack (GET /billing/packs).")
 
 
 class UrlOut(Schema):

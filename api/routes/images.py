@@ -2,6 +2,7 @@
 (/file, /thumbnail), sharing, bulk deletion and ZIP archives. The same domain functions as the
 web gallery (gallery.filters, gallery.actions, gallery.sharing, gallery.archive)."""
 
+import re
 from datetime import UTC, datetime
 
 from django.conf import settings
@@ -9,6 +10,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 from ninja import Field, Query, Router, Status
+from pydantic import field_validator
 
 from api.errors import ERRORS_CHANGE, ERRORS_READ, ApiError, ErrorOut
 from api.pagination import PageParams
@@ -71,6 +73,14 @@ class ImageFilters(PageParams):
     until: datetime | None = Field(None, description="Made before (ISO 8601).")
     order: str = Field("newest", pattern="^(newest|oldest)$",
                        description="newest (the default) or oldest first.")
+
+    @field_validator("since", "until", mode="before")
+    @classmethod
+    def iso_8601_only(cls, value):
+        # pydantic would also read "0.0" as Unix seconds; the contract says ISO 8601.
+        if isinstance(value, str) and value and not re.match(r"^\d{4}-\d{2}-\d{2}", value):
+            raise ValueError("Use an ISO 8601 date or time, e.g. 2026-11-24T10:00:00Z.")
+        return value
 
 
 @router.get("/images", response={200: ImageListOut, 400: ErrorOut, 401: ErrorOut, 422: ErrorOut},
