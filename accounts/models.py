@@ -51,3 +51,22 @@ class User(AbstractUser):
     @property
     def display_name(self):
         return self.name or self.email.split("@")[0]
+
+
+class AccountDeletion(models.Model):
+    """The receipt of a deleted account, kept without any personal data: what was removed,
+    and the clean-ups (provider models, Hub repositories) still to finish. The customer gets
+    its secret link, which shows the clean-ups finishing."""
+
+    token = models.CharField(max_length=64, unique=True)
+    account_ref = models.UUIDField(help_text="The deleted account's public id.")
+    counts = models.JSONField(default=dict)
+    cleanup_ids = models.JSONField(default=list)
+    canceled_subscriptions = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"deletion of {self.account_ref} at {self.created_at:%Y-%m-%d %H:%M}"

@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("studio.urls")),
     path("", include("studio.pipeline_urls")),
     path("", include("billing.urls")),
+    path("", include("observability.urls")),
     path("accounts/", include("allauth.urls")),
     path("api/v1/", include("api.urls")),
     path(settings.ADMIN_PATH, admin.site.urls),

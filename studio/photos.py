@@ -194,6 +194,10 @@ def check_photo(data: bytes, *, subject_class: str, existing: list[tuple[str, st
     if any(digest == sha for sha, _ in existing):
         raise PhotoRejected("duplicate", "This exact photo is already in the model.")
 
+    if (sniffed := sniff(data[:16])) is not None:
+        from security.uploads import inspect_upload
+
+        inspect_upload(data, sniffed)  # an image and nothing else (archives, markup, trailers)
     image, fmt = decode(data)
     image = _normalise(image)
 

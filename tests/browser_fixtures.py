@@ -2,6 +2,7 @@
 start the web server and a worker as separate processes (as scripts/serve does), and drive
 Debian's Chromium through Playwright."""
 
+import contextlib
 import os
 import shutil
 import signal
@@ -53,17 +54,21 @@ class Stack:
         return self.data_dir / "outbox"
 
 
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("browser-data")
+@contextlib.contextmanager
+def running_stack(data_dir: Path, extra_env: dict | None = None):
+    """Migrate a fresh database in data_dir and run the web server and a worker on it until the
+    block ends. extra_env is added to (and overrides) the stack's environment, e.g. to point
+    billing at a FakeStripe."""
     port = _free_port()
     env = {
         key: value for key, value in os.environ.items()
         if key not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")
     }
     env.update(DATA_DIR=str(data_dir), DEMO_PROVIDER_DELAY="0.2", DEBUG="1",
-               PYTHONUNBUFFERED="1", JOB_HEARTBEAT_SECONDS="1", TRAINING_DEMO_SECONDS="3")
-    log = open(data_dir / "stack.log", "w")  # noqa: SIM115 (kept open for the session)
+               PYTHONUNBUFFERED="1", JOB_HEARTBEAT_SECONDS="1", TRAINING_DEMO_SECONDS="3",
+               PUBLIC_BASE_URL=f"http://127.0.0.1:{port}")
+    env.update(extra_env or {})
+    log = open(data_dir / "stack.log", "w")  # noqa: SIM115 (kept open while the stack runs)
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], cwd=ROOT, env=env,
                    check=True, stdout=log, stderr=subprocess.STDOUT)
     processes = [
@@ -86,6 +91,12 @@ def stack(tmp_path_factory):
             except subprocess.TimeoutExpired:
                 process.kill()
         log.close()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory):
+    with running_stack(tmp_path_factory.mktemp("browser-data")) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")

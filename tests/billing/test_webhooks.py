@@ -197,7 +197,10 @@ def test_forged_signature_is_refused_and_changes_nothing(alice, stripe_fake, del
 
 
 def test_failed_processing_is_kept_and_reprocessed(alice, stripe_fake, deliver, checkout,
-                                                   admin_client):
+                                                   admin_client, admin_user):
+    from tests.security.helpers import enable_totp
+
+    enable_totp(admin_user)  # staff pages need two-factor authentication
     events = checkout(alice, plan="pro")
     stripe_fake.fail(503, times=10, path=r"^/v1/subscriptions/")
     response = deliver(events[0])  # subscription.created: Stripe cannot be read now

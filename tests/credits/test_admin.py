@@ -12,7 +12,11 @@ ADD = "admin:credits_creditentry_add"
 
 @pytest.fixture
 def staff(db):
-    return make_user("staff@example.com", is_staff=True, is_superuser=True)
+    from tests.security.helpers import enable_totp
+
+    staff = make_user("staff@example.com", is_staff=True, is_superuser=True)
+    enable_totp(staff)  # staff pages need two-factor authentication
+    return staff
 
 
 @pytest.fixture

@@ -61,8 +61,7 @@ def test_the_dashboard_counts_models_against_the_slots(alice_client, alice):
     model = actions.create_model(alice, name="Me", subject_class="man")
     actions.add_photos(model, [("a.jpg", person_jpeg(1))])
     body = alice_client.get(reverse("dashboard")).content.decode()
-    assert 'data-figure="models">1 <span class="text-base font-normal text-zinc-400">of 1<' \
-        in body
+    assert 'data-figure="models">1 <span' in body and ">of 1</span>" in body
 
 
 def test_models_is_in_the_navigation(alice_client, model):

@@ -18,12 +18,13 @@ BUTTON_SIZES = {
     "lg": "px-5 py-2.5 text-base",
 }
 BUTTON_VARIANTS = {
-    "primary": "bg-violet-600 text-white shadow-sm hover:bg-violet-500 "
-               "dark:bg-violet-500 dark:hover:bg-violet-400",
+    # White on violet-600/700 keeps 4.5:1 in both themes (violet-500 does not).
+    "primary": "bg-violet-600 text-white shadow-sm hover:bg-violet-700 "
+               "dark:bg-violet-600 dark:hover:bg-violet-700",
     "secondary": "border border-zinc-300 bg-white text-zinc-900 shadow-xs hover:bg-zinc-50 "
                  "dark:border-zinc-700 dark:bg-zinc-900 dark:text-zinc-100 "
                  "dark:hover:bg-zinc-800",
-    "danger": "bg-red-600 text-white shadow-sm hover:bg-red-500",
+    "danger": "bg-red-600 text-white shadow-sm hover:bg-red-700",
     "ghost": "text-zinc-700 hover:bg-zinc-100 hover:text-zinc-900 dark:text-zinc-300 "
              "dark:hover:bg-zinc-800 dark:hover:text-white",
 }
@@ -130,6 +131,15 @@ def cls(name):
 def model_name(base_model_id):
     model = BASE_MODELS.get(str(base_model_id))
     return model.name if model else base_model_id
+
+
+@register.filter
+def style_name(style_id):
+    """A style's name from its id ("" for none)."""
+    from generation.styles import STYLES
+
+    style = STYLES.get(str(style_id or ""))
+    return style.name if style else (style_id or "")
 
 
 @register.filter

@@ -1,0 +1,30 @@
+"""Sentry, when SENTRY_DSN is set: errors of the web and of the workers, with the request id,
+account id and job id as tags, and no personal data (no cookies, bodies or addresses)."""
+
+from django.conf import settings
+
+from observability import context
+
+
+def _tag(event, hint):
+    tags = event.setdefault("tags", {})
+    for name, value in (("request_id", context.request_id.get()),
+                        ("account_id", context.current_account_id()),
+                        ("job_id", context.job_id.get())):
+        if value:
+            tags[name] = value
+    return event
+
+
+def init_sentry(dsn: str | None = None) -> bool:
+    dsn = dsn if dsn is not None else settings.SENTRY_DSN
+    if not dsn:
+        return False
+    import sentry_sdk
+    from sentry_sdk.integrations.django import DjangoIntegration
+
+    sentry_sdk.init(dsn=dsn, environment=settings.SENTRY_ENVIRONMENT,
+                    traces_sample_rate=settings.SENTRY_TRACES_SAMPLE_RATE,
+                    send_default_pii=False, integrations=[DjangoIntegration()],
+                    before_send=_tag)
+    return True

@@ -1,0 +1,135 @@
+"""Staff pages need two-factor authentication; sign-in goes through allauth (with its second
+step); rate limits on sign-in and on every costly action."""
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+from django.urls import get_resolver, reverse
+
+from security.ratelimit import COSTLY
+from tests.conftest import PASSWORD, make_user
+from tests.security.helpers import enable_totp, totp_code
+
+STAFF_PAGES = ["/" + settings.ADMIN_PATH, "/" + settings.ADMIN_PATH + "accounts/user/",
+               "/staff/providers/"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def staff(db):
+    return make_user("staff@example.com", is_staff=True, is_superuser=True)
+
+
+@pytest.mark.parametrize("url", STAFF_PAGES)
+def test_staff_pages_for_each_kind_of_visitor(client, alice, staff, url):
+    response = client.get(url)
+    assert response.status_code == 302 and response["Location"].startswith(
+        reverse("account_login")), "anonymous"
+    client.force_login(alice)
+    assert client.get(url).status_code == 404, "a customer"
+    client.force_login(staff)
+    response = client.get(url)
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "mfa_activate_totp"), "staff without two-factor authentication"
+    enable_totp(staff)
+    assert client.get(url).status_code == 200, "staff with two-factor authentication"
+
+
+def test_the_admin_login_form_leads_to_allauth(client, db):
+    response = client.get("/" + settings.ADMIN_PATH + "login/?next=/x/")
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("account_login"))
+
+
+def test_staff_sign_in_asks_for_the_code(client, staff):
+    secret = enable_totp(staff)
+    response = client.post(reverse("account_login"),
+                           {"login": staff.email, "password": PASSWORD})
+    assert response.status_code == 302 and response["Location"] == reverse("mfa_authenticate")
+    assert client.get("/" + settings.ADMIN_PATH).status_code == 302  # not signed in yet
+    response = client.post(reverse("mfa_authenticate"), {"code": "000000"})
+    assert response.status_code == 200 and client.get("/staff/providers/").status_code == 302
+    response = client.post(reverse("mfa_authenticate"), {"code": totp_code(secret)})
+    assert response.status_code == 302
+    assert client.get("/" + settings.ADMIN_PATH).status_code == 200
+
+
+def test_the_admin_lives_at_the_configured_path():
+    assert any(str(p.pattern) == settings.ADMIN_PATH for p in get_resolver().url_patterns)
+
+
+def test_sign_in_failures_are_rate_limited(client, alice):
+    answers = [client.post(reverse("account_login"),
+                           {"login": alice.email, "password": "wrong-password"})
+               for _ in range(7)]
+    assert b"Too many failed login attempts" not in answers[0].content
+    assert b"Too many failed login attempts" in answers[-1].content
+    # Even the right password is refused now, for this account.
+    response = client.post(reverse("account_login"), {"login": alice.email,
+                                                      "password": PASSWORD})
+    assert response.status_code == 200 and b"Too many failed login attempts" in response.content
+
+
+def test_password_reset_is_rate_limited(client, alice):
+    statuses = [client.post(reverse("account_reset_password"),
+                            {"email": alice.email}).status_code for _ in range(8)]
+    assert 429 in statuses
+
+
+def test_sign_up_is_rate_limited(client, db):
+    statuses = [client.post(reverse("account_signup"), {
+        "email": f"new{n}@example.com", "password1": "a-long-password-77",
+        "password2": "a-long-password-77"}).status_code for n in range(12)]
+    assert 429 in statuses
+
+
+def _routes():
+    def walk(resolver, prefix=""):
+        for p in resolver.url_patterns:
+            if hasattr(p, "url_patterns"):
+                yield from walk(p, prefix + str(p.pattern))
+            else:
+                yield prefix + str(p.pattern)
+
+    return set(walk(get_resolver()))
+
+
+def test_every_costly_route_exists():
+    routes = _routes()
+    missing = [route for _, route in COSTLY if route not in routes]
+    assert not missing, f"security.ratelimit.COSTLY names routes that are gone: {missing}"
+
+
+def test_generating_is_rate_limited_on_the_site_and_the_api(alice_client, alice, settings):
+    from tests.api.conftest import assert_error, key_client
+
+    settings.RATE_LIMIT_COSTLY = "3/minute"
+    statuses = [alice_client.post("/dashboard/generate/", {"prompt": "a lighthouse"}
+                                  ).status_code for _ in range(3)]
+    assert 429 not in statuses
+    response = alice_client.post("/dashboard/generate/", {"prompt": "a lighthouse"})
+    assert response.status_code == 429 and int(response["Retry-After"]) >= 1
+    assert b"Too many requests" in response.content
+    # The same account through the API shares the count.
+    api = key_client(alice)
+    response = api.post("/api/v1/generations", {"prompt": "a lighthouse"},
+                        content_type="application/json")
+    details = assert_error(response, 429, "rate_limited")
+    assert details["action"] == "generate" and response["Retry-After"]
+
+
+def test_limits_are_per_account(alice_client, bob, settings):
+    from tests.api.conftest import key_client
+
+    settings.RATE_LIMIT_COSTLY = "1/minute"
+    alice_client.post("/dashboard/models/new/", {})
+    assert alice_client.post("/dashboard/models/new/", {}).status_code == 429
+    response = key_client(bob).post("/api/v1/models", {"name": "B", "subject_class": "man"},
+                                    content_type="application/json")
+    assert response.status_code == 201
