@@ -110,10 +110,15 @@ def test_replicate_and_the_hub_take_a_model_to_ready(services, model, run_jobs, 
 def test_a_lost_webhook_is_recovered_by_the_reconcile_sweep(services, model, run_jobs):
     replicate = services["replicate"]
     replicate.lose_webhooks(20)
-    run = training.start_training(model, provider="replicate")
-    run_jobs()
-    replicate.wait_for(lambda: all(t.status == "succeeded"
-                                   for t in replicate.trainings.values()))
+    # Long enough that the first job surely sees it still running, even on a loaded machine.
+    replicate.training_seconds = 4
+    try:
+        run = training.start_training(model, provider="replicate")
+        run_jobs()
+        replicate.wait_for(lambda: all(t.status == "succeeded"
+                                       for t in replicate.trainings.values()), timeout=20)
+    finally:
+        replicate.training_seconds = 0.4
     run_jobs()
     run.refresh_from_db()
     assert run.status == "running"  # no webhook, no poll due yet: it would wait
