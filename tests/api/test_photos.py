@@ -11,24 +11,12 @@ from PIL import Image
 
 from studio.models import PersonalModel, TrainingPhoto
 from tests.api.conftest import assert_error
+from tests.storage import stored_names
 from tests.studio.photos import blurred_jpeg, person_jpeg
 
 PHOTO_FIELDS = {"id", "filename", "width", "height", "thumbnail_url", "file_url", "created_at"}
 
 
-def stored_names() -> list[str]:
-    found = []
-
-    def walk(path):
-        if not default_storage.exists(path or "."):
-            return
-        dirs, files = default_storage.listdir(path)
-        found.extend(f"{path}/{name}" if path else name for name in files)
-        for name in dirs:
-            walk(f"{path}/{name}" if path else name)
-
-    walk("")
-    return sorted(found)
 
 
 def upload(client, model_id, *files, **extra):

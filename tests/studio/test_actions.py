@@ -1,26 +1,11 @@
 import pytest
-from django.core.files.storage import default_storage
 
 from credits.actions import grant
 from likeness.errors import Conflict, InvalidInput, LimitReached
 from studio import actions
 from studio.models import PersonalModel, TrainingPhoto
+from tests.storage import stored_names
 from tests.studio.photos import blurred_jpeg, person_jpeg
-
-
-def stored_names():
-    found = []
-
-    def walk(path):
-        if not default_storage.exists(path or "."):
-            return
-        dirs, files = default_storage.listdir(path)
-        found.extend(f"{path}/{name}" if path else name for name in files)
-        for name in dirs:
-            walk(f"{path}/{name}" if path else name)
-
-    walk("")
-    return found
 
 
 @pytest.fixture

@@ -4,29 +4,14 @@ details → photos → review → queued."""
 import re
 
 import pytest
-from django.core.files.storage import default_storage
 from django.urls import reverse
 
 from credits.actions import grant
 from studio import actions
 from studio.models import PersonalModel, TrainingPhoto
+from tests.storage import stored_names as stored_files
 from tests.studio.photos import blurred_jpeg, person_jpeg
 from tests.studio_web.conftest import upload
-
-
-def stored_files():
-    found = []
-
-    def walk(path):
-        if not default_storage.exists(path or "."):
-            return
-        dirs, files = default_storage.listdir(path)
-        found.extend(f"{path}/{name}" if path else name for name in files)
-        for name in dirs:
-            walk(f"{path}/{name}" if path else name)
-
-    walk("")
-    return found
 
 
 def text(response):
