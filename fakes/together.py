@@ -39,12 +39,15 @@ class FakeTogether(FakeServer):
     def reset_state(self) -> None:
         self.generations: list[dict] = []  # {"request": body, "response": body}
         self._nsfw = 0
+        self._nsfw_prompt = None
 
-    def flag_nsfw_next(self, n: int = 1) -> None:
-        """The next `n` requests without `disable_safety_checker` answer 422 with NSFW_MESSAGE.
-        (How Together reports a flagged image is not documented; this is a stand-in.)"""
+    def flag_nsfw_next(self, n: int = 1, prompt: str | None = None) -> None:
+        """The next `n` requests without `disable_safety_checker` (only those with `prompt`,
+        when given) answer 422 with NSFW_MESSAGE. (How Together reports a flagged image is not
+        documented; this is a stand-in.)"""
         with self.lock:
             self._nsfw += n
+            self._nsfw_prompt = prompt
 
     # ----- auth, errors
 
@@ -116,7 +119,8 @@ class FakeTogether(FakeServer):
                 return self._invalid("image_loras must be a list of {path, scale}",
                                      "image_loras", 422)
         with self.lock:
-            flagged = bool(self._nsfw) and not body.get("disable_safety_checker")
+            flagged = (bool(self._nsfw) and not body.get("disable_safety_checker")
+                       and self._nsfw_prompt in (None, body.get("prompt")))
             if flagged:
                 self._nsfw -= 1
         if flagged:
