@@ -1,6 +1,6 @@
 """Strict readers for settings that come from the environment.
 
-Every setting has one name (see ../shared/PROVIDERS.md and the README). A secret may instead
+Every setting has one name (see docs/providers.md and the README). A secret may instead
 be given as a file: NAME_FILE=/run/secrets/name reads the file's content, which is how Docker
 and systemd hand out secrets without putting them in the process environment.
 """

@@ -1,19 +1,19 @@
+"""The root URLconf: every app's pages, the API under /api/v1/, the admin at ADMIN_PATH."""
+
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
-from likeness import health
-
 urlpatterns = [
-    path("healthz", health.healthz, name="healthz"),
-    path("readyz", health.readyz, name="readyz"),
+    path("", include("observability.urls")),
     path("", include("web.urls")),
+    path("", include("accounts.urls")),
+    path("", include("privacy.urls")),
     path("", include("generation.urls")),
     path("", include("gallery.urls")),
     path("", include("studio.urls")),
-    path("", include("studio.pipeline_urls")),
     path("", include("billing.urls")),
-    path("", include("observability.urls")),
+    path("", include("api.pages")),
     path("accounts/", include("allauth.urls")),
     path("api/v1/", include("api.urls")),
     path(settings.ADMIN_PATH, admin.site.urls),

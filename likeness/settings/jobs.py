@@ -1,0 +1,38 @@
+"""Background work: the task queue, workers, leases, retries and recurring tasks."""
+
+from django.core.exceptions import ImproperlyConfigured
+
+from likeness.env import env_float, env_int
+from likeness.settings.core import REDIS_URL, TASK_BACKEND
+
+# The task queue: the database (the default, chosen by measurement in docs/deployment.md) or
+# Redis through RQ (`pip install -e .[rq]`; workers run `manage.py rqworker --with-scheduler`).
+if TASK_BACKEND == "database":
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+elif TASK_BACKEND == "rq":
+    if not REDIS_URL:
+        raise ImproperlyConfigured("TASK_BACKEND=rq needs REDIS_URL.")
+    RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 3600}}
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend"}}
+else:
+    raise ImproperlyConfigured(f"TASK_BACKEND must be 'database' or 'rq', not {TASK_BACKEND!r}")
+
+# A running job whose worker has not sent a heartbeat for this long is handed to another worker.
+JOB_LEASE_SECONDS = env_int("JOB_LEASE_SECONDS", 60)
+JOB_HEARTBEAT_SECONDS = env_float("JOB_HEARTBEAT_SECONDS", 5)
+# A worker thread this long in one task without reporting progress is taken for stuck: its
+# lease is no longer renewed, so another worker takes the task over.
+JOB_STUCK_SECONDS = env_float("JOB_STUCK_SECONDS", 1800)
+JOB_MAX_ATTEMPTS = env_int("JOB_MAX_ATTEMPTS", 5)
+JOB_RETRY_BASE_SECONDS = env_float("JOB_RETRY_BASE_SECONDS", 2)
+# Tasks one `db_worker` process runs at once (threads): most work waits on providers.
+WORKER_THREADS = env_int("WORKER_THREADS", 4)
+
+# Recurring tasks: name -> (task, seconds between runs). Queued once per period by any worker.
+RECURRING_TASKS: dict[str, tuple[str, int]] = {
+    "training.reconcile": ("studio.tasks.reconcile_trainings", 30),
+    "training.cleanup": ("studio.tasks.sweep_cleanups", 300),
+    "accounts.retention": ("studio.tasks.apply_photo_retention", 3600),
+    "api.idempotency": ("api.tasks.prune_idempotency_keys", 3600),
+    "billing.reconcile": ("billing.tasks.reconcile_billing", 3600),
+}

@@ -1,0 +1,86 @@
+"""Outside services: keys, addresses, timeouts and the routing table (docs/providers.md). Unset,
+the providers whose keys are set are used, and the offline demo providers when none is."""
+
+from likeness.env import env, env_bool, env_float, env_int, env_list
+
+PROVIDER_TIMEOUT_SECONDS = env_float("PROVIDER_TIMEOUT_SECONDS", 30)
+
+# --- Replicate ------------------------------------------------------------------------------
+REPLICATE_API_TOKEN = env("REPLICATE_API_TOKEN", "")
+REPLICATE_BASE_URL = env("REPLICATE_BASE_URL", "https://api.replicate.com").rstrip("/")
+REPLICATE_WEBHOOK_SECRET = env("REPLICATE_WEBHOOK_SECRET", "")
+REPLICATE_TRAINER_VERSION = env(
+    "REPLICATE_TRAINER_VERSION",
+    "26dce37af90b9d997eeb970d92e47de3064d46c300504ae376c75bef6a9022d2",
+)
+REPLICATE_OWNER = env("REPLICATE_OWNER", "")  # the account owning destination models
+# Replicate's FLUX-dev LoRA model, for personal models not trained on Replicate.
+REPLICATE_LORA_MODEL = env("REPLICATE_LORA_MODEL", "black-forest-labs/flux-dev-lora")
+
+# --- fal.ai, Together AI, Nebius ------------------------------------------------------------
+FAL_KEY = env("FAL_KEY", "")
+FAL_QUEUE_URL = env("FAL_QUEUE_URL", "https://queue.fal.run").rstrip("/")
+TOGETHER_API_KEY = env("TOGETHER_API_KEY", "")
+TOGETHER_BASE_URL = env("TOGETHER_BASE_URL", "https://api.together.ai").rstrip("/")  # host only
+NEBIUS_API_KEY = env("NEBIUS_API_KEY", "")
+NEBIUS_BASE_URL = env("NEBIUS_BASE_URL", "https://api.tokenfactory.nebius.com/v1").rstrip("/")
+
+# --- Hugging Face Hub -----------------------------------------------------------------------
+HF_TOKEN = env("HF_TOKEN", "")
+HF_NAMESPACE = env("HF_NAMESPACE", "")
+HF_ENDPOINT = env("HF_ENDPOINT", "https://huggingface.co").rstrip("/")
+# Plans without private models publish public repositories unless this is off.
+HF_PUBLIC_REPOS = env_bool("HF_PUBLIC_REPOS", True)
+
+# --- Who trains, who draws ------------------------------------------------------------------
+_default_trainer = "replicate" if REPLICATE_API_TOKEN else "fal" if FAL_KEY else "demo"
+TRAINING_PROVIDER = env("TRAINING_PROVIDER", "") or _default_trainer
+_keyed_providers = [name for name, key in (("together", TOGETHER_API_KEY),
+                                           ("nebius", NEBIUS_API_KEY), ("fal", FAL_KEY),
+                                           ("replicate", REPLICATE_API_TOKEN)) if key]
+GENERATION_PROVIDERS = env_list("GENERATION_PROVIDERS", "") or _keyed_providers or ["demo"]
+# The routing table: a base model id, or "personal" for personal models, -> its providers in
+# order of preference, e.g. "flux-pro=together,replicate;personal=replicate,fal". A model not
+# named uses GENERATION_PROVIDERS; providers that do not offer a model are skipped.
+GENERATION_ROUTES: dict[str, list[str]] = {
+    model.strip(): [name.strip() for name in names.split(",") if name.strip()]
+    for model, _, names in (part.partition("=") for part in
+                            env("GENERATION_ROUTES", "").split(";") if part.strip())
+}
+# Transient errors are retried at one provider this many times with backoff (a Retry-After
+# longer than the wait limit moves on at once), then the next provider in the route is tried;
+# when every provider is down the job is queued again (JOB_MAX_ATTEMPTS) and then refunded.
+GENERATION_PROVIDER_ATTEMPTS = env_int("GENERATION_PROVIDER_ATTEMPTS", 3)
+GENERATION_RETRY_BASE_SECONDS = env_float("GENERATION_RETRY_BASE_SECONDS", 1.0)
+GENERATION_RETRY_MAX_WAIT_SECONDS = env_float("GENERATION_RETRY_MAX_WAIT_SECONDS", 10)
+GENERATION_POLL_SECONDS = env_float("GENERATION_POLL_SECONDS", 0.5)  # queue APIs (fal, Replicate)
+GENERATION_TIMEOUT_SECONDS = env_float("GENERATION_TIMEOUT_SECONDS", 300)
+DEMO_PROVIDER_DELAY = env_float("DEMO_PROVIDER_DELAY", 0.4)  # seconds per image, to see progress
+
+# --- Cloudflare Images ----------------------------------------------------------------------
+# An optional delivery backend for generated images: on when both the account id and the token
+# are set. Each new image is uploaded once by a task; the original is then delivered from its
+# variant URL, and from our storage whenever it has no copy there.
+CLOUDFLARE_ACCOUNT_ID = env("CLOUDFLARE_ACCOUNT_ID", "")
+CLOUDFLARE_API_TOKEN = env("CLOUDFLARE_API_TOKEN", "")
+CLOUDFLARE_BASE_URL = env("CLOUDFLARE_BASE_URL", "https://api.cloudflare.com/client/v4").rstrip("/")
+CLOUDFLARE_IMAGES_VARIANT = env("CLOUDFLARE_IMAGES_VARIANT", "public")
+# With a signing key, images are uploaded with requireSignedURLs and delivered by URLs that
+# expire; without one, the variant URL is public to whoever knows it.
+CLOUDFLARE_IMAGES_SIGNING_KEY = env("CLOUDFLARE_IMAGES_SIGNING_KEY", "")
+CLOUDFLARE_IMAGES_URL_SECONDS = env_int("CLOUDFLARE_IMAGES_URL_SECONDS", 3600)
+
+# --- Stripe ---------------------------------------------------------------------------------
+# Without STRIPE_SECRET_KEY billing runs in demo mode: the plans are shown, nothing is sold.
+# STRIPE_API_BASE points the official SDK elsewhere (a test fake), host only, without /v1.
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", "")
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", "")
+STRIPE_API_BASE = env("STRIPE_API_BASE", "https://api.stripe.com").rstrip("/")
+# One Stripe price per paid plan and per credit pack (accounts.plans names them).
+STRIPE_PRICES = {
+    "creator": env("STRIPE_PRICE_CREATOR", ""),
+    "pro": env("STRIPE_PRICE_PRO", ""),
+    "enterprise": env("STRIPE_PRICE_ENTERPRISE", ""),
+    "pack_100": env("STRIPE_PRICE_PACK_100", ""),
+    "pack_500": env("STRIPE_PRICE_PACK_500", ""),
+}
