@@ -1,0 +1,125 @@
+"""The worker process: N threads claim and run tasks (django-tasks-db's loop), and one heartbeat
+thread per process renews the leases of all of them in one statement, then runs the reaper and the
+recurring-task scheduler once.
+
+Each thread has its own worker id (tasks record which thread claimed them) and its own heartbeat
+row. A thread that has spent more than JOB_STUCK_SECONDS in one task without reporting progress
+(jobs.progress.still_working) is no longer renewed: its lease runs out and the reaper gives its task
+to another worker, while the thread may still finish (every task is idempotent). One SIGINT/SIGTERM
+lets every thread finish the task in hand; a second one exits at once."""
+
+import logging
+import os
+import signal
+import socket
+import threading
+import time
+
+from django.conf import settings
+from django.db import close_old_connections, connection
+from django.utils import timezone
+from django_tasks_db.management.commands import db_worker
+
+from jobs.models import WorkerHeartbeat
+from jobs.progress import running_in
+from jobs.reaper import reap_orphaned_tasks
+from jobs.schedule import run_due
+
+logger = logging.getLogger("jobs")
+
+
+class WorkerThread(db_worker.Worker):
+    """django-tasks-db's claiming loop, run in a thread of a Pool."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.progress_at: float | None = None  # set while a task runs
+
+    def run_task(self, db_task_result):
+        running_in(self)
+        try:
+            super().run_task(db_task_result)
+        finally:
+            self.progress_at = None
+
+    @property
+    def healthy(self) -> bool:
+        return (self.progress_at is None
+                or time.monotonic() - self.progress_at < settings.JOB_STUCK_SECONDS)
+
+    def run(self):
+        try:
+            super().run()
+        finally:
+            connection.close()
+
+
+class Pool:
+    def __init__(self, threads: int, *, worker_id: str, queue_names: list[str], **options):
+        self.worker_id = worker_id
+        self.queue_names = queue_names
+        ids = [worker_id] if threads <= 1 else [f"{worker_id[:56]}-{n}" for n in range(threads)]
+        self.threads = [WorkerThread(worker_id=thread_id, queue_names=queue_names, **options)
+                        for thread_id in ids]
+        self.stopping = threading.Event()
+
+    def register(self):
+        now = timezone.now()
+        for thread in self.threads:
+            WorkerHeartbeat.objects.update_or_create(worker_id=thread.worker_id, defaults={
+                "hostname": socket.gethostname()[:255], "pid": os.getpid(),
+                "queues": ",".join(self.queue_names)[:200], "beat_at": now})
+
+    def beat(self) -> int:
+        """Renew the lease of every thread that is not stuck, in one statement."""
+        alive = [t.worker_id for t in self.threads if t.healthy]
+        return WorkerHeartbeat.objects.filter(worker_id__in=alive).update(beat_at=timezone.now())
+
+    def heartbeat_loop(self):
+        while not self.stopping.wait(settings.JOB_HEARTBEAT_SECONDS):
+            try:
+                close_old_connections()
+                self.beat()
+                reap_orphaned_tasks()
+                run_due()
+            except Exception:  # a failed beat must not kill the worker; the next one retries
+                logger.exception("heartbeat failed")
+        connection.close()
+
+    def shutdown(self, signum, frame):
+        if self.stopping.is_set():
+            os._exit(1)  # a second signal: do not wait any longer
+        logger.warning("%s: finishing the tasks under way, then stopping",
+                       signal.strsignal(signum))
+        self.stop()
+
+    def stop(self):
+        self.stopping.set()
+        for thread in self.threads:
+            thread.running = False
+
+    def configure_signals(self):
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, self.shutdown)
+
+    def run(self):
+        beater = threading.Thread(target=self.heartbeat_loop, name="heartbeat", daemon=True)
+        runners = [threading.Thread(target=t.run, name=f"worker-{n}")
+                   for n, t in enumerate(self.threads)]
+        # Start-up is inside the try: a SIGTERM that lands during it must still remove the rows.
+        try:
+            self.register()
+            reap_orphaned_tasks()
+            beater.start()
+            for runner in runners:
+                runner.start()
+            while any(runner.is_alive() for runner in runners):
+                for runner in runners:
+                    runner.join(timeout=0.5)
+        finally:
+            self.stop()
+            if beater.is_alive():  # a beat under way would renew a row deleted below
+                beater.join(timeout=settings.JOB_HEARTBEAT_SECONDS + 10)
+            WorkerHeartbeat.objects.filter(
+                worker_id__in=[t.worker_id for t in self.threads]).delete()
+            connection.close()
