@@ -1,5 +1,5 @@
 """Fake external services for tests and the local cluster: real HTTP servers on 127.0.0.1 that
-speak each provider's protocol (see /work/shared/PROVIDERS.md). Run some from a shell with
+speak each provider's protocol (see docs/providers.md). Run some from a shell with
 `python -m fakes --replicate 8501 --fal 8502 ...`.
 
 How each official client is pointed at its fake (`fake = FakeX().start()` or `with FakeX()`):

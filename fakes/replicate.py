@@ -1,7 +1,7 @@
 """A fake of the Replicate HTTP API (https://api.replicate.com/v1/...), for the official `replicate`
 SDK: `replicate.Client(api_token=fake.token, base_url=fake.url)` (host only, no /v1).
 
-What it does (see /work/shared/PROVIDERS.md, "Replicate"):
+What it does (see docs/providers.md, "Replicate"):
 - models: the trainer `ostris/flux-dev-lora-trainer` (version `TRAINER_VERSION`) and
   `black-forest-labs/flux-dev` / `flux-schnell` exist; `POST /v1/models` creates destinations.
 - trainings: starting -> processing (logs grow) -> succeeded after `training_seconds`, with

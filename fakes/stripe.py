@@ -1,7 +1,7 @@
 """A fake of the parts of Stripe that Likeness uses, for the official `stripe` SDK (16.x):
 `stripe.StripeClient(fake.token, base_addresses={"api": fake.url})` -- host only: the SDK puts
 `/v1/...` in every path. stripe-mock is not installable here and localstripe lacks Checkout and
-the Portal (see /work/shared/PROVIDERS.md).
+the Portal (see docs/providers.md).
 
 Wire protocol as Stripe's: form-encoded bodies with bracketed keys (`line_items[0][price]`,
 `metadata[user]`), `Authorization: Bearer sk_...`, JSON answers, errors

@@ -1,25 +1,55 @@
+"""Which implementation serves each interface of providers.interfaces. Adding a provider means
+one package under providers/ and one line here. Implementations are imported when first used,
+so a deployment never loads SDKs it does not call."""
+
+from functools import cache
+
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-from providers.base import GenerationProvider
-from providers.demo import DemoProvider
+from providers.interfaces import Delivery, ImageProvider, Publisher, Trainer
 
-# Adapters are imported when first used, so a deployment never loads SDKs it does not call.
-GENERATION_PROVIDERS: dict[str, type[GenerationProvider] | str] = {
-    "demo": DemoProvider,
-    "together": "providers.together.TogetherProvider",
-    "nebius": "providers.nebius.NebiusProvider",
-    "fal": "providers.fal_images.FalProvider",
-    "replicate": "providers.replicate_images.ReplicateProvider",
+IMAGE_PROVIDERS: dict[str, str | type] = {
+    "demo": "providers.demo.images.DemoProvider",
+    "together": "providers.together.images.TogetherProvider",
+    "nebius": "providers.nebius.images.NebiusProvider",
+    "fal": "providers.fal.images.FalProvider",
+    "replicate": "providers.replicate.images.ReplicateProvider",
 }
+TRAINERS: dict[str, str | type] = {
+    "demo": "providers.demo.training.DemoTrainer",
+    "replicate": "providers.replicate.training.ReplicateTrainer",
+    "fal": "providers.fal.training.FalTrainer",
+}
+PUBLISHER = "providers.huggingface.publisher.HubPublisher"
+DELIVERY = "providers.cloudflare.images.CloudflareDelivery"
 
 
-def generation_provider(name: str | None = None) -> GenerationProvider:
+@cache
+def _load(entry: str | type):
+    """An implementation by its dotted path (or the class itself, e.g. one a test registers)."""
+    return entry if isinstance(entry, type) else import_string(entry)
+
+
+def image_provider(name: str | None = None) -> ImageProvider:
     name = name or settings.GENERATION_PROVIDERS[0]
     try:
-        cls = GENERATION_PROVIDERS[name]
+        return _load(IMAGE_PROVIDERS[name])()
     except KeyError:
         raise LookupError(f"Unknown generation provider {name!r}")
-    if isinstance(cls, str):
-        cls = import_string(cls)
-    return cls()
+
+
+def trainer(name: str | None = None) -> Trainer:
+    name = name or settings.TRAINING_PROVIDER
+    try:
+        return _load(TRAINERS[name])()
+    except KeyError:
+        raise LookupError(f"Unknown training provider {name!r}")
+
+
+def publisher() -> Publisher:
+    return _load(PUBLISHER)()
+
+
+def delivery() -> Delivery:
+    return _load(DELIVERY)()

@@ -14,9 +14,11 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
-from providers.base import GenerationProvider, ProviderError, ProviderImage
-from providers.imaging import ImageRequest, Lora, backoff
-from providers.registry import generation_provider
+from jobs.progress import still_working
+from jobs.retry import backoff
+from likeness.errors import ProviderError
+from providers.interfaces import ImageProvider, ImageRequest, Lora, ProviderImage
+from providers.registry import image_provider
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +29,7 @@ SKIP_PROVIDER_CODES = {"provider_auth", "unsupported"}
 
 @dataclass
 class Result:
-    provider: GenerationProvider
+    provider: ImageProvider
     images: list[ProviderImage]
     seconds: float  # the successful provider call, downloads included
     tries: list[dict] = field(default_factory=list)  # the failed attempts before it
@@ -55,15 +57,15 @@ def route_names(base_model: str, lora: Lora | None = None) -> list[str]:
     return list(settings.GENERATION_ROUTES.get(key) or settings.GENERATION_PROVIDERS)
 
 
-def supports(provider: GenerationProvider, request: ImageRequest) -> bool:
+def supports(provider: ImageProvider, request: ImageRequest) -> bool:
     check = getattr(provider, "supports", None)
     return True if check is None else bool(check(request))
 
 
-def providers_for(request: ImageRequest) -> list[GenerationProvider]:
+def providers_for(request: ImageRequest) -> list[ImageProvider]:
     """The providers that can make this request, in route order. Raises LookupError for a name
     that is not a provider (a misconfigured deployment)."""
-    providers = [generation_provider(name) for name in route_names(request.base_model,
+    providers = [image_provider(name) for name in route_names(request.base_model,
                                                                    request.lora)]
     return [p for p in providers if supports(p, request)]
 
@@ -81,7 +83,7 @@ def can_route(base_model: str, *, personal: bool = False, lora: Lora | None = No
         return True  # the job explains a misconfiguration (and refunds); do not hide it here
 
 
-def generate(request: ImageRequest, providers: list[GenerationProvider] | None = None,
+def generate(request: ImageRequest, providers: list[ImageProvider] | None = None,
              *, sleep=time.sleep) -> Result:
     providers = providers_for(request) if providers is None else providers
     if not providers:
@@ -91,6 +93,7 @@ def generate(request: ImageRequest, providers: list[GenerationProvider] | None =
     last: ProviderError | None = None
     for provider in providers:
         for attempt in range(1, max(1, settings.GENERATION_PROVIDER_ATTEMPTS) + 1):
+            still_working()  # each try is bounded by the provider timeouts: not stuck
             started = time.monotonic()
             try:
                 images = provider.generate(request)
@@ -108,7 +111,8 @@ def generate(request: ImageRequest, providers: list[GenerationProvider] | None =
                     raise exc
                 if attempt >= settings.GENERATION_PROVIDER_ATTEMPTS:
                     break
-                delay = backoff(attempt, exc.retry_after)
+                delay = backoff(attempt, exc.retry_after,
+                                base=settings.GENERATION_RETRY_BASE_SECONDS)
                 if delay > settings.GENERATION_RETRY_MAX_WAIT_SECONDS:
                     break  # a long Retry-After: let the next provider serve meanwhile
                 sleep(delay)

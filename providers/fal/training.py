@@ -1,45 +1,16 @@
-"""fal.ai: LoRA training with fal-ai/flux-lora-fast-training through fal's queue API. fal's
-SDK hard-codes its hosts, so a plain httpx client with FAL_QUEUE_URL is the seam."""
+"""Training on fal.ai with fal-ai/flux-lora-fast-training."""
 
 import re
 
-import httpx
 from django.conf import settings
 
-from providers.base import ProviderError
-from providers.replicate import download
-from providers.training import TrainingProvider, TrainingState
+from likeness.errors import ProviderError
+from providers.fal.client import app_url, request
+from providers.interfaces import Trainer, TrainingState
+from providers.results import download
 
 TRAINER_APP = "fal-ai/flux-lora-fast-training"
 STATES = {"IN_QUEUE": "starting", "IN_PROGRESS": "running", "COMPLETED": "succeeded"}
-
-
-def request(method: str, url: str, **kwargs) -> dict:
-    headers = {"Authorization": f"Key {settings.FAL_KEY}"}
-    try:
-        response = httpx.request(method, url, headers=headers,
-                                 timeout=settings.PROVIDER_TIMEOUT_SECONDS, **kwargs)
-    except httpx.TransportError as exc:
-        raise ProviderError(f"fal.ai did not answer: {exc}", transient=True,
-                            code="provider_unavailable")
-    if response.status_code >= 400:
-        retry_after = response.headers.get("Retry-After")
-        detail = response.text[:300]
-        raise ProviderError(
-            f"fal.ai answered {response.status_code}: {detail}",
-            transient=response.status_code == 429 or response.status_code >= 500,
-            retry_after=float(retry_after) if retry_after and retry_after.isdigit() else None,
-            code=f"fal_{response.status_code}",
-        )
-    try:
-        return response.json() if response.content else {}
-    except ValueError:
-        raise ProviderError("fal.ai sent a malformed answer.", transient=True,
-                            code="malformed_response")
-
-
-def app_url(app: str, *parts: str) -> str:
-    return "/".join([settings.FAL_QUEUE_URL, app, *parts])
 
 
 def progress_from_logs(logs: list) -> float | None:
@@ -51,7 +22,7 @@ def progress_from_logs(logs: list) -> float | None:
     return None
 
 
-class FalTrainer(TrainingProvider):
+class FalTrainer(Trainer):
     name = "fal"
     label = "fal.ai"
     supports_webhooks = True

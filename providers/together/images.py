@@ -2,12 +2,13 @@
 TOGETHER_BASE_URL (host only: the SDK adds /v1). Personal models go to FLUX.1-dev-lora with
 `image_loras=[{path, scale}]`; results come as URLs and are downloaded at once."""
 
-from functools import cache
+import base64
 
 from django.conf import settings
 
-from providers.base import GenerationProvider, ProviderError, ProviderImage
-from providers.imaging import ImageRequest, classify_sdk, content_type_of, fetch, sdk_timeout
+from providers.interfaces import ImageRequest, ProviderImage
+from providers.results import content_type_of, fetch, wrong_count
+from providers.stainless import StainlessProvider, classify
 
 LABEL = "Together AI"
 MODELS = {
@@ -18,26 +19,18 @@ MODELS = {
 LORA_MODEL = "black-forest-labs/FLUX.1-dev-lora"
 
 
-@cache
-def _client(api_key: str, base_url: str, timeout: float):
-    import together
-
-    # Our routing retries and fails over; the SDK's own retries would hide the errors from it.
-    return together.Together(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=0)
-
-
-def client():
-    return _client(settings.TOGETHER_API_KEY, settings.TOGETHER_BASE_URL, sdk_timeout())
-
-
-class TogetherProvider(GenerationProvider):
+class TogetherProvider(StainlessProvider):
     name = "together"
     label = LABEL
+    MODELS = MODELS
 
-    def supports(self, request: ImageRequest) -> bool:
-        if request.lora is not None:
-            return bool(request.lora.url)
-        return request.base_model in MODELS
+    def sdk(self):
+        import together  # loaded when first used: only the SDKs a deployment calls
+
+        return together.Together
+
+    def settings(self):
+        return settings.TOGETHER_API_KEY, settings.TOGETHER_BASE_URL
 
     def body(self, request: ImageRequest) -> dict:
         body = {
@@ -59,19 +52,15 @@ class TogetherProvider(GenerationProvider):
     def generate(self, request: ImageRequest) -> list[ProviderImage]:
         body = self.body(request)
         try:
-            answer = client().images.generate(**body)
+            answer = self.client().images.generate(**body)
         except Exception as exc:
-            raise classify_sdk(exc, LABEL)
+            raise classify(exc, LABEL)
         items = sorted(answer.data or [], key=lambda item: getattr(item, "index", 0))
         if len(items) != request.num_images:
-            raise ProviderError(f"{LABEL} returned {len(items)} images instead of "
-                                f"{request.num_images}.", transient=True,
-                                code="malformed_response")
+            raise wrong_count(LABEL, len(items), request.num_images)
         images = []
         for offset, item in enumerate(items):
             if getattr(item, "b64_json", None):
-                import base64
-
                 data, declared = base64.b64decode(item.b64_json), ""
             else:
                 data, declared = fetch(item.url, LABEL)

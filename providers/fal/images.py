@@ -1,5 +1,5 @@
-"""fal.ai image generation with `fal-ai/flux-lora` through fal's queue API (plain httpx with
-FAL_QUEUE_URL, like the trainer in providers.fal): submit, poll the status URL, read the result,
+"""fal.ai image generation with `fal-ai/flux-lora` through fal's queue API (FAL_QUEUE_URL, like
+the trainer): submit, poll the status URL, read the result,
 download each image at once. Personal models go as `loras=[{path, scale}]`. fal answers a flagged
 image with a black picture and `has_nsfw_concepts`; such an image is reported blocked."""
 
@@ -7,17 +7,17 @@ import time
 
 from django.conf import settings
 
-from providers.base import GenerationProvider, ProviderError, ProviderImage
-from providers.fal import app_url, request
-from providers.imaging import ImageRequest, content_type_of, fetch, looks_flagged
+from likeness.errors import ProviderError
+from providers.fal.client import LABEL, app_url, request
+from providers.interfaces import ImageProvider, ImageRequest, ProviderImage
+from providers.results import content_type_of, fetch, flagged, looks_flagged, wrong_count
 
-LABEL = "fal.ai"
 APP = "fal-ai/flux-lora"
 MODELS = {"flux-dev"}
 
 
 def call(method: str, url: str, **kwargs) -> dict:
-    """providers.fal.request, with its codes in the terms the routing understands."""
+    """providers.fal.client.request, with its codes in the terms the routing understands."""
     try:
         return request(method, url, **kwargs)
     except ProviderError as exc:
@@ -28,13 +28,12 @@ def call(method: str, url: str, **kwargs) -> dict:
             exc.code = "rate_limited"
         elif not exc.transient:
             if looks_flagged(str(exc)):
-                raise ProviderError(f"{LABEL}'s safety checker flagged this image.",
-                                    transient=False, code="content_flagged")
+                raise flagged(LABEL)
             exc.code = "invalid_request"
         raise
 
 
-class FalProvider(GenerationProvider):
+class FalProvider(ImageProvider):
     name = "fal"
     label = LABEL
 
@@ -74,9 +73,7 @@ class FalProvider(GenerationProvider):
         output = call("GET", response_url)
         items = output.get("images") or []
         if len(items) != request.num_images:
-            raise ProviderError(f"{LABEL} returned {len(items)} images instead of "
-                                f"{request.num_images}.", transient=True,
-                                code="malformed_response")
+            raise wrong_count(LABEL, len(items), request.num_images)
         nsfw = list(output.get("has_nsfw_concepts") or [])
         images = []
         for offset, item in enumerate(items):

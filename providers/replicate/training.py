@@ -1,61 +1,19 @@
-"""Replicate: LoRA training with ostris/flux-dev-lora-trainer, through the official SDK pointed
-at REPLICATE_BASE_URL. Every error is classified transient (retry) or permanent (fail now)."""
+"""Training on Replicate with ostris/flux-dev-lora-trainer: a private destination model per run
+receives the trained version; the weights come back as a tar holding lora.safetensors."""
 
 import io
 import re
 import tarfile
-from functools import cache
 
-import httpx
 from django.conf import settings
 
-from providers.base import ProviderError
-from providers.training import TrainingProvider, TrainingState
+from likeness.errors import ProviderError
+from providers.interfaces import Trainer, TrainingState
+from providers.replicate.client import TRAINER, classify, client, owner
+from providers.results import MAX_WEIGHTS_BYTES, download
 
-MAX_WEIGHTS_BYTES = 2 * 1024**3
 STATES = {"starting": "starting", "processing": "running", "succeeded": "succeeded",
           "failed": "failed", "canceled": "canceled"}
-
-
-def client():
-    import replicate
-
-    return replicate.Client(
-        api_token=settings.REPLICATE_API_TOKEN,
-        base_url=settings.REPLICATE_BASE_URL,
-        timeout=httpx.Timeout(settings.PROVIDER_TIMEOUT_SECONDS),
-    )
-
-
-def classify(exc: Exception, what: str) -> ProviderError:
-    """Timeouts, connection errors, 429 and 5xx are worth retrying; the rest is final."""
-    from replicate.exceptions import ReplicateError
-
-    if isinstance(exc, ProviderError):
-        return exc
-    if isinstance(exc, httpx.TransportError):
-        return ProviderError(f"Replicate did not answer ({what}): {exc}", transient=True,
-                             code="provider_unavailable")
-    if isinstance(exc, ReplicateError):
-        status = exc.status or 0
-        transient = status == 429 or status >= 500
-        return ProviderError(f"Replicate refused {what}: {exc.detail or exc.title or status}",
-                             transient=transient, code=f"replicate_{status or 'error'}")
-    if isinstance(exc, httpx.HTTPStatusError):
-        status = exc.response.status_code
-        return ProviderError(f"Replicate answered {status} for {what}",
-                             transient=status == 429 or status >= 500, code=f"replicate_{status}")
-    return ProviderError(f"Replicate ({what}): {exc}", transient=True, code="provider_error")
-
-
-@cache
-def _owner(token: str, base_url: str) -> str:
-    return client().accounts.current().username
-
-
-def owner() -> str:
-    return settings.REPLICATE_OWNER or _owner(settings.REPLICATE_API_TOKEN,
-                                              settings.REPLICATE_BASE_URL)
 
 
 def progress_from_logs(logs: str, steps: int) -> float | None:
@@ -78,30 +36,7 @@ def weights_from_tar(data: bytes) -> bytes:
                         code="weights_missing")
 
 
-def download(url: str) -> bytes:
-    try:
-        with httpx.stream("GET", url, timeout=settings.PROVIDER_TIMEOUT_SECONDS * 4,
-                          follow_redirects=True) as response:
-            response.raise_for_status()
-            chunks, size = [], 0
-            for chunk in response.iter_bytes():
-                size += len(chunk)
-                if size > MAX_WEIGHTS_BYTES:
-                    raise ProviderError("The weights file is too large.", transient=False,
-                                        code="weights_too_large")
-                chunks.append(chunk)
-            return b"".join(chunks)
-    except httpx.HTTPStatusError as exc:
-        status = exc.response.status_code
-        raise ProviderError(f"Downloading the result failed with {status}.",
-                            transient=status == 429 or status >= 500,
-                            code="weights_missing" if status == 404 else f"download_{status}")
-    except httpx.TransportError as exc:
-        raise ProviderError(f"Downloading the result failed: {exc}", transient=True,
-                            code="provider_unavailable")
-
-
-class ReplicateTrainer(TrainingProvider):
+class ReplicateTrainer(Trainer):
     name = "replicate"
     label = "Replicate"
     supports_webhooks = True
@@ -141,7 +76,7 @@ class ReplicateTrainer(TrainingProvider):
             params.update(webhook=webhook_url, webhook_events_filter=["start", "completed"])
         try:
             training = client().trainings.create(
-                model=settings.REPLICATE_TRAINER, version=settings.REPLICATE_TRAINER_VERSION,
+                model=TRAINER, version=settings.REPLICATE_TRAINER_VERSION,
                 **params)
         except Exception as exc:
             raise classify(exc, "starting the training")
@@ -205,30 +140,3 @@ class ReplicateTrainer(TrainingProvider):
             error = classify(exc, "deleting the destination model")
             if error.code != "replicate_404":
                 raise error
-
-
-def webhook_secret() -> str:
-    if settings.REPLICATE_WEBHOOK_SECRET:
-        return settings.REPLICATE_WEBHOOK_SECRET
-    return _fetched_secret(settings.REPLICATE_API_TOKEN, settings.REPLICATE_BASE_URL)
-
-
-@cache
-def _fetched_secret(token: str, base_url: str) -> str:
-    try:
-        return client().webhooks.default.secret().key
-    except Exception as exc:
-        raise classify(exc, "reading the webhook signing secret")
-
-
-def verify_webhook(headers, body: bytes) -> bool:
-    """Replicate's signing scheme, checked by the SDK itself."""
-    from replicate.webhook import Webhooks, WebhookSigningSecret, WebhookValidationError
-
-    try:
-        Webhooks.validate(headers={k.lower(): v for k, v in headers.items()},
-                          body=body.decode("utf-8"),
-                          secret=WebhookSigningSecret(key=webhook_secret()), tolerance=300)
-    except (WebhookValidationError, UnicodeDecodeError, ValueError):
-        return False
-    return True

@@ -1,4 +1,4 @@
-"""Cloudflare Images, an optional delivery backend for generated images (PROVIDERS.md).
+"""Cloudflare Images, an optional delivery backend for generated images (docs/providers.md).
 
 On when CLOUDFLARE_ACCOUNT_ID and CLOUDFLARE_API_TOKEN are set. A task uploads each new image
 once (with our image id as Cloudflare's id, so a retried upload cannot make a twin) and records
@@ -13,49 +13,41 @@ Wire contract: POST {base}/accounts/{account}/images/v1, Bearer auth, multipart 
 import hashlib
 import hmac
 import json
-import logging
 import time
 from urllib.parse import urlsplit
 
-import httpx
 from django.conf import settings
 
-logger = logging.getLogger(__name__)
+from likeness import http
+from likeness.errors import ProviderError
+from providers.interfaces import Delivery
+
+LABEL = "Cloudflare Images"
 
 ALREADY_EXISTS = 5409  # Cloudflare's code for an id that is taken
 NOT_FOUND = 5404
 
 
-class CloudflareImagesError(Exception):
+class CloudflareImagesError(ProviderError):
+    """`code` is Cloudflare's own error code (5409: the id is taken), `status` the HTTP one."""
+
     def __init__(self, message: str, *, code: int | None = None, status: int | None = None,
                  transient: bool = False):
-        super().__init__(message)
-        self.code = code
-        self.status = status
-        self.transient = transient
+        super().__init__(message, transient=transient, code=code, status=status)
 
 
 def enabled() -> bool:
     return bool(settings.CLOUDFLARE_ACCOUNT_ID and settings.CLOUDFLARE_API_TOKEN)
 
 
-def _client() -> httpx.Client:
-    return httpx.Client(
-        base_url=f"{settings.CLOUDFLARE_BASE_URL}/accounts/{settings.CLOUDFLARE_ACCOUNT_ID}",
-        headers={"Authorization": f"Bearer {settings.CLOUDFLARE_API_TOKEN}"},
-        timeout=httpx.Timeout(settings.PROVIDER_TIMEOUT_SECONDS, connect=10),
-    )
-
-
-def _result(response: httpx.Response):
+def _result(response):
     """The envelope's result, or CloudflareImagesError with its first error."""
     try:
         body = response.json()
     except ValueError:
         raise CloudflareImagesError(f"Cloudflare Images answered {response.status_code} "
                                     "without JSON", status=response.status_code,
-                                    transient=response.status_code >= 500 or
-                                    response.status_code == 429)
+                                    transient=http.is_transient(response.status_code))
     if isinstance(body, dict) and body.get("success") is True and response.is_success:
         return body.get("result")
     errors = body.get("errors") if isinstance(body, dict) else None
@@ -64,15 +56,17 @@ def _result(response: httpx.Response):
     raise CloudflareImagesError(
         f"Cloudflare Images: {first.get('message') or 'request failed'} "
         f"(code {first.get('code')}, HTTP {status})",
-        code=first.get("code"), status=status, transient=status >= 500 or status == 429)
+        code=first.get("code"), status=status, transient=http.is_transient(status))
 
 
 def _call(method: str, path: str, **kwargs):
+    url = f"{settings.CLOUDFLARE_BASE_URL}/accounts/{settings.CLOUDFLARE_ACCOUNT_ID}{path}"
+    headers = {"Authorization": f"Bearer {settings.CLOUDFLARE_API_TOKEN}"}
     try:
-        with _client() as client:
-            return _result(client.request(method, path, **kwargs))
-    except httpx.HTTPError as exc:  # timeouts, refused connections: worth another try
+        response = http.send(method, url, service=LABEL, headers=headers, **kwargs)
+    except ProviderError as exc:  # timeouts, refused connections: worth another try
         raise CloudflareImagesError(f"Cloudflare Images unreachable: {exc}", transient=True)
+    return _result(response)
 
 
 def upload(data: bytes, *, image_id: str, filename: str, content_type: str,
@@ -152,3 +146,19 @@ def publish(image) -> bool:
     type(image).objects.filter(pk=image.pk).update(cf_image_id=image.cf_image_id,
                                                    cf_url=image.cf_url)
     return True
+
+
+class CloudflareDelivery(Delivery):
+    name = "cloudflare"
+
+    def enabled(self) -> bool:
+        return enabled()
+
+    def publish(self, image) -> bool:
+        return publish(image)
+
+    def delete(self, copy_id: str) -> None:
+        delete(copy_id)
+
+    def delivery_url(self, image) -> str | None:
+        return delivery_url(image)

@@ -9,7 +9,8 @@ import time
 from django.conf import settings
 from PIL import Image, ImageDraw, ImageFilter, ImageFont, PngImagePlugin
 
-from providers.base import GenerationProvider, GenerationRequest, ProviderError, ProviderImage
+from likeness.errors import ProviderError
+from providers.interfaces import ImageProvider, ImageRequest, ProviderImage
 
 DEMO_LABEL = "Likeness demo output - not an AI image"
 
@@ -124,7 +125,7 @@ def mark_subject(image: Image.Image, trigger_word: str, name: str, seed: int) ->
     return Image.alpha_composite(canvas, layer).convert("RGB")
 
 
-class DemoProvider(GenerationProvider):
+class DemoProvider(ImageProvider):
     name = "demo"
     label = "Demo (offline)"
     is_demo = True
@@ -132,7 +133,7 @@ class DemoProvider(GenerationProvider):
     def supports(self, request) -> bool:
         return True
 
-    def generate(self, request: GenerationRequest) -> list[ProviderImage]:
+    def generate(self, request: ImageRequest) -> list[ProviderImage]:
         # A prompt word lets tests and demos see the failure paths without a real provider.
         if "[fail]" in request.prompt:
             raise ProviderError("The demo provider was asked to fail.", transient=False,
@@ -142,7 +143,7 @@ class DemoProvider(GenerationProvider):
             seed = request.seed + offset
             time.sleep(settings.DEMO_PROVIDER_DELAY)
             picture = render(request.prompt, seed, request.width, request.height)
-            lora = getattr(request, "lora", None)
+            lora = request.lora
             if lora is not None:
                 picture = mark_subject(picture, lora.trigger_word, lora.name, seed)
             images.append(

@@ -4,12 +4,13 @@ flux-dev with `loras=[{url, scale}]`. Images come back inline (b64_json): nothin
 
 import base64
 import binascii
-from functools import cache
 
 from django.conf import settings
 
-from providers.base import GenerationProvider, ProviderError, ProviderImage
-from providers.imaging import ImageRequest, classify_sdk, content_type_of, fetch, sdk_timeout
+from likeness.errors import ProviderError
+from providers.interfaces import ImageRequest, ProviderImage
+from providers.results import content_type_of, fetch, wrong_count
+from providers.stainless import StainlessProvider, classify
 
 LABEL = "Nebius AI Studio"
 MODELS = {
@@ -19,25 +20,18 @@ MODELS = {
 LORA_MODEL = "black-forest-labs/flux-dev"
 
 
-@cache
-def _client(api_key: str, base_url: str, timeout: float):
-    import openai
-
-    return openai.OpenAI(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=0)
-
-
-def client():
-    return _client(settings.NEBIUS_API_KEY, settings.NEBIUS_BASE_URL, sdk_timeout())
-
-
-class NebiusProvider(GenerationProvider):
+class NebiusProvider(StainlessProvider):
     name = "nebius"
     label = LABEL
+    MODELS = MODELS
 
-    def supports(self, request: ImageRequest) -> bool:
-        if request.lora is not None:
-            return bool(request.lora.url)
-        return request.base_model in MODELS
+    def sdk(self):
+        import openai  # loaded when first used: only the SDKs a deployment calls
+
+        return openai.OpenAI
+
+    def settings(self):
+        return settings.NEBIUS_API_KEY, settings.NEBIUS_BASE_URL
 
     def params(self, request: ImageRequest) -> dict:
         extra = {"width": request.width, "height": request.height, "seed": request.seed,
@@ -57,14 +51,12 @@ class NebiusProvider(GenerationProvider):
     def generate(self, request: ImageRequest) -> list[ProviderImage]:
         params = self.params(request)
         try:
-            answer = client().images.generate(**params)
+            answer = self.client().images.generate(**params)
         except Exception as exc:
-            raise classify_sdk(exc, LABEL)
+            raise classify(exc, LABEL)
         items = list(answer.data or [])
         if len(items) != request.num_images:
-            raise ProviderError(f"{LABEL} returned {len(items)} images instead of "
-                                f"{request.num_images}.", transient=True,
-                                code="malformed_response")
+            raise wrong_count(LABEL, len(items), request.num_images)
         images = []
         for offset, item in enumerate(items):
             if item.b64_json:

@@ -8,9 +8,10 @@ import time
 
 from django.conf import settings
 
-from providers.base import GenerationProvider, ProviderError, ProviderImage
-from providers.imaging import ImageRequest, content_type_of, fetch, looks_flagged
-from providers.replicate import classify, client
+from likeness.errors import ProviderError
+from providers.interfaces import ImageProvider, ImageRequest, ProviderImage
+from providers.replicate.client import classify, client
+from providers.results import content_type_of, fetch, flagged, looks_flagged, wrong_count
 
 logger = logging.getLogger(__name__)
 LABEL = "Replicate"
@@ -35,7 +36,7 @@ def _classified(exc: Exception, what: str) -> ProviderError:
     return error
 
 
-class ReplicateProvider(GenerationProvider):
+class ReplicateProvider(ImageProvider):
     name = "replicate"
     label = LABEL
 
@@ -98,8 +99,7 @@ class ReplicateProvider(GenerationProvider):
         if prediction.status != "succeeded":
             error = str(prediction.error or prediction.status)
             if looks_flagged(error):
-                raise ProviderError(f"{LABEL}'s safety checker flagged this image.",
-                                    transient=False, code="content_flagged")
+                raise flagged(LABEL)
             # A run that failed at the provider (out of memory, a lost node) may well work
             # when asked again.
             raise ProviderError(f"{LABEL}'s prediction {prediction.status}: {error[:200]}",
@@ -107,9 +107,7 @@ class ReplicateProvider(GenerationProvider):
         output = prediction.output
         urls = [output] if isinstance(output, str) else list(output or [])
         if len(urls) != request.num_images:
-            raise ProviderError(f"{LABEL} returned {len(urls)} images instead of "
-                                f"{request.num_images}.", transient=True,
-                                code="malformed_response")
+            raise wrong_count(LABEL, len(urls), request.num_images)
         images = []
         for offset, url in enumerate(urls):
             data, declared = fetch(str(url), LABEL)
