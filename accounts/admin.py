@@ -21,6 +21,5 @@ class UserAdmin(BaseUserAdmin):
 
     @admin.display(description="credits")
     def balance(self, obj):
-        from credits.actions import get_balance
-
-        return get_balance(obj)
+        account = getattr(obj, "credit_account", None)  # the ledger's running balance
+        return account.balance if account else 0

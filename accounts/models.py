@@ -3,7 +3,7 @@ import uuid
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 
-from billing.plans import DEFAULT_PLAN, PLAN_CHOICES, get_plan
+from accounts.plans import DEFAULT_PLAN, PLAN_CHOICES, get_plan
 
 
 class UserManager(BaseUserManager):

@@ -4,8 +4,4 @@ from accounts import views
 
 urlpatterns = [
     path("dashboard/profile/", views.profile, name="profile"),
-    path("dashboard/account/data/", views.data_page, name="account_data"),
-    path("dashboard/account/export", views.data_export, name="account_export"),
-    path("dashboard/account/delete", views.delete_account_view, name="account_delete"),
-    path("account-deleted/<str:token>/", views.account_deleted, name="account_deleted"),
 ]

@@ -1,8 +1,8 @@
+from allauth.mfa.utils import is_mfa_enabled
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
 
 from accounts.models import User
 
@@ -22,96 +22,5 @@ def profile(request):
         form.save()
         messages.success(request, "Profile saved.")
         return redirect("profile")
-    from allauth.mfa.utils import is_mfa_enabled
-
     return render(request, "accounts/profile.html", {"form": form, "plan": request.user.plan_info,
                                                      "mfa_enabled": is_mfa_enabled(request.user)})
-
-
-# --- Data rights: export and delete ---------------------------------------------------------
-
-@login_required
-def data_page(request):
-    from accounts.data import account_data
-
-    data = account_data(request.user)
-    counts = {name: len(data[name]) for name in ("personal_models", "training_photos",
-                                                  "trainings", "generations", "images",
-                                                  "credits", "api_keys")}
-    return render(request, "accounts/data.html", {"counts": counts})
-
-
-@login_required
-@require_POST
-def data_export(request):
-    from django.http import StreamingHttpResponse
-    from django.utils import timezone
-
-    from accounts.data import export_stream
-    from observability.events import capture
-
-    response = StreamingHttpResponse((chunk for chunk in export_stream(request.user) if chunk),
-                                     content_type="application/zip")
-    name = f"likeness-export-{timezone.localtime():%Y%m%d-%H%M}.zip"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    response["Cache-Control"] = "private, no-store"
-    capture(request.user, "data_exported")
-    return response
-
-
-class DeleteAccountForm(forms.Form):
-    email = forms.EmailField(label="Type your e-mail address to confirm")
-    password = forms.CharField(label="Your password", widget=forms.PasswordInput)
-
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.user = user
-        if not user.has_usable_password():
-            del self.fields["password"]
-
-    def clean_email(self):
-        email = self.cleaned_data["email"].strip().lower()
-        if email != self.user.email.lower():
-            raise forms.ValidationError("This is not the e-mail address of your account.")
-        return email
-
-    def clean_password(self):
-        password = self.cleaned_data.get("password", "")
-        if not self.user.check_password(password):
-            raise forms.ValidationError("The password is not right.")
-        return password
-
-
-@login_required
-def delete_account_view(request):
-    from django.contrib.auth import logout
-
-    from accounts.data import DeletionBlocked, delete_account
-    from observability.events import capture
-
-    form = DeleteAccountForm(request.POST or None, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        user = request.user
-        capture(user, "account_deleted")
-        try:
-            receipt = delete_account(user)
-        except DeletionBlocked as exc:
-            messages.error(request, str(exc))
-            return redirect("account_delete")
-        logout(request)
-        return redirect("account_deleted", token=receipt.token)
-    return render(request, "accounts/delete.html", {"form": form})
-
-
-def account_deleted(request, token):
-    from django.shortcuts import get_object_or_404
-
-    from accounts.data import deletion_status
-    from accounts.models import AccountDeletion
-
-    receipt = get_object_or_404(AccountDeletion, token=token)
-    cleanups = deletion_status(receipt)
-    return render(request, "accounts/deleted.html", {
-        "receipt": receipt, "cleanups": cleanups,
-        "all_done": all(c["done"] for c in cleanups),
-    })

@@ -1,4 +1,4 @@
-"""The public JSON API, version 1, mounted at /api/v1 (see /work/shared/API.md).
+"""The public JSON API, version 1, mounted at /api/v1 (the contract: docs/api.md).
 
 Routes stay thin: they parse, call the same domain functions as the web pages, and shape the
 answer. Every error leaves through api.errors in one shape."""

@@ -25,10 +25,10 @@ class ApiKeyAuth(HttpBearer):
         return self.authenticate(request, token)
 
     def authenticate(self, request: HttpRequest, token: str):
-        key = find_key(token.strip())
+        # Found once by api.middleware.ApiKeyMiddleware (a test's bare request may lack it).
+        key = request.api_key if hasattr(request, "api_key") else find_key(token.strip())
         if key is None:
             return None
-        request.api_key_id = str(key.pk)  # rate limits count per key as well as per account
         return key.user
 
 

@@ -1,7 +1,8 @@
 """One error shape for every answer of the API: {"error": {"code", "message", "details"}}.
 
-Domain exceptions (likeness.errors, credits' InsufficientCredits) map to one code each here, so
-routes raise them and never build error responses themselves."""
+Domain errors (likeness.errors.DomainError) carry their own status and code; the framework's
+own refusals are mapped by FRAMEWORK_ERRORS below. Routes raise and never build error
+responses themselves."""
 
 import logging
 from typing import Any
@@ -18,8 +19,7 @@ from django.http.multipartparser import MultiPartParserError
 from ninja import Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from credits.actions import InsufficientCredits
-from likeness.errors import Conflict, InvalidInput, LimitReached
+from likeness.errors import DomainError, error_body
 
 logger = logging.getLogger(__name__)
 
@@ -37,22 +37,30 @@ CODES_BY_STATUS = {
     429: "rate_limited",
     500: "internal_error",
 }
+UNREADABLE = ("The request body could not be read; send well-formed multipart/form-data or "
+              "JSON.")
+
+# The framework's refusals: exception -> (status, code, message, details from settings).
+FRAMEWORK_ERRORS: dict[type, tuple[int, str, str, dict]] = {
+    TooManyFilesSent: (413, "too_large", "A request may carry at most {max_files} files; send "
+                       "them in several requests.", {"max_files": "DATA_UPLOAD_MAX_NUMBER_FILES"}),
+    TooManyFieldsSent: (413, "too_large", "A request may carry at most {max_fields} fields.",
+                        {"max_fields": "DATA_UPLOAD_MAX_NUMBER_FIELDS"}),
+    RequestDataTooBig: (413, "too_large", "The request body is larger than {limit} bytes "
+                        "(files aside).", {"limit": "DATA_UPLOAD_MAX_MEMORY_SIZE"}),
+    MultiPartParserError: (400, "bad_request", UNREADABLE, {}),
+    SuspiciousOperation: (400, "bad_request", UNREADABLE, {}),
+    Http404: (404, "not_found", "Not found.", {}),
+}
 
 
-class ApiError(Exception):
-    """Raised by routes for an answer other than success."""
+class ApiError(DomainError):
+    """Raised by routes for an answer the domain has no error for."""
 
     def __init__(self, status: int, code: str, message: str, **details):
-        super().__init__(message)
+        super().__init__(message, **details)
         self.status = status
         self.code = code
-        self.message = message
-        self.details = details
-
-
-class NotFound(ApiError):
-    def __init__(self, message: str = "Not found."):
-        super().__init__(404, "not_found", message)
 
 
 class ErrorBody(Schema):
@@ -68,9 +76,7 @@ class ErrorOut(Schema):
 
 
 def error_response(status: int, code: str, message: str, details: dict | None = None):
-    return JsonResponse(
-        {"error": {"code": code, "message": message, "details": details or {}}}, status=status
-    )
+    return JsonResponse(error_body(code, message, details), status=status)
 
 
 def _field_name(loc) -> str:
@@ -94,86 +100,50 @@ def _validation_errors(errors) -> list[dict]:
     return out
 
 
+def domain_error(request, exc: DomainError):
+    return error_response(exc.status, exc.code, exc.message, exc.details)
+
+
+def validation_error(request, exc: ValidationError):
+    errors = _validation_errors(exc.errors)
+    first = errors[0] if errors else {"field": "body", "message": "Invalid request."}
+    return error_response(422, "validation_error", f"{first['field']}: {first['message']}",
+                          {"field": first["field"], "errors": errors})
+
+
+def framework_error(request, exc):
+    cls = next(c for c in type(exc).__mro__ if c in FRAMEWORK_ERRORS)
+    status, code, message, limits = FRAMEWORK_ERRORS[cls]
+    details = {name: getattr(settings, setting) for name, setting in limits.items()}
+    return error_response(status, code, message.format(**details), details)
+
+
+def unauthenticated(request, exc):
+    response = error_response(401, "unauthenticated",
+                              "Send a valid API key as 'Authorization: Bearer <key>'.")
+    response["WWW-Authenticate"] = 'Bearer realm="api"'
+    return response
+
+
+def http_error(request, exc: HttpError):
+    return error_response(exc.status_code, CODES_BY_STATUS.get(exc.status_code, "error"),
+                          str(exc))
+
+
+def internal_error(request, exc):
+    logger.exception("API error on %s %s", request.method, request.path)
+    return error_response(500, "internal_error",
+                          "Something went wrong on our side; it has been logged.")
+
+
 def install(api) -> None:
     """Register the handlers on a NinjaAPI. The most specific exception class wins."""
-
-    @api.exception_handler(ApiError)
-    def api_error(request, exc: ApiError):
-        return error_response(exc.status, exc.code, exc.message, exc.details)
-
-    @api.exception_handler(ValidationError)
-    def validation_error(request, exc: ValidationError):
-        errors = _validation_errors(exc.errors)
-        first = errors[0] if errors else {"field": "body", "message": "Invalid request."}
-        return error_response(422, "validation_error", f"{first['field']}: {first['message']}",
-                              {"field": first["field"], "errors": errors})
-
-    @api.exception_handler(InvalidInput)
-    def invalid_input(request, exc: InvalidInput):
-        return error_response(422, "validation_error", exc.message, {
-            "field": exc.field,
-            "errors": [{"field": exc.field, "message": exc.message, "type": "invalid"}],
-        })
-
-    @api.exception_handler(InsufficientCredits)
-    def insufficient_credits(request, exc: InsufficientCredits):
-        return error_response(402, "insufficient_credits", str(exc),
-                              {"needed": exc.needed, "balance": exc.balance})
-
-    @api.exception_handler(LimitReached)
-    def limit_reached(request, exc: LimitReached):
-        return error_response(409, "limit_reached", exc.message, exc.details)
-
-    @api.exception_handler(Conflict)
-    def conflict(request, exc: Conflict):
-        return error_response(409, "conflict", exc.message, exc.details)
-
-    # Django refuses a body over its DATA_UPLOAD_MAX_* limits while parsing it; unhandled,
-    # these would be a logged 500.
-    @api.exception_handler(RequestDataTooBig)
-    @api.exception_handler(TooManyFilesSent)
-    @api.exception_handler(TooManyFieldsSent)
-    def too_large(request, exc):
-        if isinstance(exc, TooManyFilesSent):
-            limit = settings.DATA_UPLOAD_MAX_NUMBER_FILES
-            return error_response(413, "too_large", f"A request may carry at most {limit} files; "
-                                  "send them in several requests.", {"max_files": limit})
-        if isinstance(exc, TooManyFieldsSent):
-            limit = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
-            return error_response(413, "too_large", f"A request may carry at most {limit} "
-                                  "fields.", {"max_fields": limit})
-        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        return error_response(413, "too_large", f"The request body is larger than {limit} bytes "
-                              "(files aside).", {"limit": limit})
-
-    @api.exception_handler(MultiPartParserError)
-    @api.exception_handler(SuspiciousOperation)
-    def bad_request(request, exc):
-        return error_response(400, "bad_request",
-                              "The request body could not be read; send well-formed "
-                              "multipart/form-data or JSON.")
-
-    @api.exception_handler(AuthenticationError)
-    def unauthenticated(request, exc):
-        response = error_response(401, "unauthenticated",
-                                  "Send a valid API key as 'Authorization: Bearer <key>'.")
-        response["WWW-Authenticate"] = 'Bearer realm="api"'
-        return response
-
-    @api.exception_handler(HttpError)
-    def http_error(request, exc: HttpError):
-        code = CODES_BY_STATUS.get(exc.status_code, "error")
-        return error_response(exc.status_code, code, str(exc))
-
-    @api.exception_handler(Http404)
-    def not_found(request, exc):
-        return error_response(404, "not_found", "Not found.")
-
-    @api.exception_handler(Exception)
-    def internal_error(request, exc):
-        logger.exception("API error on %s %s", request.method, request.path)
-        return error_response(500, "internal_error",
-                              "Something went wrong on our side; it has been logged.")
+    handlers = {DomainError: domain_error, ValidationError: validation_error,
+                AuthenticationError: unauthenticated, HttpError: http_error,
+                Exception: internal_error,
+                **dict.fromkeys(FRAMEWORK_ERRORS, framework_error)}
+    for cls, handler in handlers.items():
+        api.add_exception_handler(cls, handler)
 
 
 # For the OpenAPI description of each operation.
@@ -201,20 +171,25 @@ def document_common_errors(schema: dict) -> dict:
     content = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
     for operations in schema.get("paths", {}).values():
         for method, operation in operations.items():
-            parameters = operation.get("parameters") or []
-            codes = set()
-            if operation.get("requestBody"):
-                codes |= {400, 413, 422}
-            if any(p.get("in") in ("query", "header") for p in parameters):
-                codes.add(422)
-            if any(p.get("in") == "path" for p in parameters):
-                codes.add(404)
-            if operation.get("security"):
-                codes.add(401)
-                if method not in _SAFE_METHODS:
-                    codes.add(403)
+            codes = _common_codes(method, operation)
             responses = operation.setdefault("responses", {})
             present = {int(code) for code in responses if str(code).isdigit()}
             for code in sorted(codes - present):
                 responses[code] = {"description": COMMON_ERRORS[code], "content": content}
     return schema
+
+
+def _common_codes(method: str, operation: dict) -> set[int]:
+    parameters = operation.get("parameters") or []
+    codes = set()
+    if operation.get("requestBody"):
+        codes |= {400, 413, 422}
+    if any(p.get("in") in ("query", "header") for p in parameters):
+        codes.add(422)
+    if any(p.get("in") == "path" for p in parameters):
+        codes.add(404)
+    if operation.get("security"):
+        codes.add(401)
+        if method not in _SAFE_METHODS:
+            codes.add(403)
+    return codes

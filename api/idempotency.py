@@ -58,10 +58,7 @@ def _user(request):
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         return user
-    from api.keys import find_key
-
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    key = find_key(token.strip()) if scheme.lower() == "bearer" else None
+    key = getattr(request, "api_key", None)  # api.middleware.ApiKeyMiddleware
     return key.user if key else None
 
 

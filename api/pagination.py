@@ -1,27 +1,8 @@
-"""Keyset pagination on (created_at, id), newest first, with opaque signed cursors.
+"""The query parameters of every list of the API (keyset pagination: likeness.pagination)."""
 
-No OFFSET: a page costs the same at the start and at the end of a long list, and rows added
-while a client walks the list neither repeat nor vanish. The cursor is the last row's
-(created_at, id), as JSON, in urlsafe base64, signed per list with django.core.signing, so a
-cursor that was edited, or made for another list or another installation, is refused.
-Works for any model with a `created_at` and a UUID primary key, ideally indexed as
-(user, -created_at, -id).
-
-A list may also bind its cursors to a `scope` (the gallery uses the account, the sort order and
-the filters): the scope goes into the signature's salt, so another account's cursor, or one made
-for other filters, fails the signature check like an edited one and is answered 400."""
-
-import uuid
-from datetime import datetime
-
-from django.core import signing
-from django.db.models import Q, QuerySet
 from ninja import Field, Schema
 
-from api.errors import ApiError
-
-DEFAULT_LIMIT = 24
-MAX_LIMIT = 100
+from likeness.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
 
 class PageParams(Schema):
@@ -30,57 +11,3 @@ class PageParams(Schema):
     limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT,
                        description=f"Items per page, 1-{MAX_LIMIT}.")
     cursor: str | None = Field(None, description="next_cursor of the previous page.")
-
-
-class InvalidCursor(ApiError):
-    def __init__(self):
-        super().__init__(400, "invalid_cursor",
-                         "This cursor is not valid for this list; start again without it.")
-
-
-def _salt(kind: str, scope: str = "") -> str:
-    return f"likeness.api.cursor.{kind}" + (f".{scope}" if scope else "")
-
-
-def encode_cursor(kind: str, row, scope: str = "") -> str:
-    return signing.dumps({"t": row.created_at.isoformat(), "id": str(row.pk)},
-                         salt=_salt(kind, scope))
-
-
-def decode_cursor(kind: str, cursor: str, scope: str = "") -> tuple[datetime, uuid.UUID]:
-    try:
-        data = signing.loads(cursor, salt=_salt(kind, scope))
-        created_at = datetime.fromisoformat(data["t"])
-        pk = uuid.UUID(str(data["id"]))
-    except (signing.BadSignature, KeyError, TypeError, ValueError):
-        raise InvalidCursor()
-    if created_at.tzinfo is None:
-        raise InvalidCursor()
-    return created_at, pk
-
-
-def after_cursor(created_at: datetime, pk: uuid.UUID, oldest_first: bool = False) -> Q:
-    """The rows after (created_at, pk) in the list's order. Written as a range on created_at
-    plus the tie-break, so SQLite and PostgreSQL both seek into the (user, created_at, id) index
-    instead of walking it from the start (measured by bench/gallery.py)."""
-    if oldest_first:
-        return Q(created_at__gte=created_at) & (Q(created_at__gt=created_at) | Q(pk__gt=pk))
-    return Q(created_at__lte=created_at) & (Q(created_at__lt=created_at) | Q(pk__lt=pk))
-
-
-def paginate(queryset: QuerySet, *, kind: str, cursor: str | None, limit: int,
-             scope: str = "", oldest_first: bool = False):
-    """One page of `queryset`, newest first (or oldest first). Returns (rows, next_cursor or
-    None). Raises InvalidCursor for a cursor not made by this list in this scope."""
-    if oldest_first:
-        queryset = queryset.order_by("created_at", "pk")
-    else:
-        queryset = queryset.order_by("-created_at", "-pk")
-    if cursor:
-        created_at, pk = decode_cursor(kind, cursor, scope)
-        queryset = queryset.filter(after_cursor(created_at, pk, oldest_first))
-    rows = list(queryset[: limit + 1])
-    if len(rows) > limit:
-        rows = rows[:limit]
-        return rows, encode_cursor(kind, rows[-1], scope)
-    return rows, None

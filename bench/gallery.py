@@ -49,9 +49,9 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from api.keys import create_api_key  # noqa: E402
-from api.pagination import encode_cursor  # noqa: E402
 from gallery.filters import CURSOR_KIND, ImageFilters  # noqa: E402
 from generation.models import Generation, Image  # noqa: E402
+from likeness.pagination import encode_cursor  # noqa: E402
 
 SUBJECTS = ["a woman", "a man", "a golden retriever", "a child", "a tabby cat", "an old man",
             "a young woman", "a dog", "a couple", "a grandmother"]

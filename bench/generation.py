@@ -68,7 +68,7 @@ def pillow_floor(data: bytes, repeat: int = 20) -> float:
     """Decode, thumbnail (512 px) and encode WebP with Pillow alone: the floor, in ms."""
     from PIL import Image
 
-    from generation.tasks import THUMBNAIL_SIZE, WEBP_METHOD, WEBP_QUALITY
+    from generation.images import THUMBNAIL_SIZE, WEBP_METHOD, WEBP_QUALITY
 
     times = []
     for _ in range(repeat):

@@ -30,7 +30,7 @@ from credits.actions import grant
 from generation.actions import create_generation
 from studio.actions import create_model
 from studio.models import TrainingPhoto
-from studio.training import start_training
+from studio.actions import start_training
 users = [User.objects.create_user(f'soak{n}@example.com', 'a-long-password-1')
          for n in range(max(5, __TRAININGS__))]
 for user in users:

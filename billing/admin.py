@@ -1,13 +1,13 @@
 """Admin: billing accounts, subscriptions and payments to look at, Stripe events read-only
-with a re-process action for failed ones. Plans and packs live in billing/plans.py (one
+with a re-process action for failed ones. Plans and packs live in accounts/plans.py (one
 catalogue in code, with prices from settings) and are shown on the billing account page;
 credit adjustments with reasons are in the credits admin."""
 
 from django.contrib import admin, messages
 
-from billing import webhooks
+from accounts.plans import PACKS, PLANS, price_id
+from billing import events
 from billing.models import BillingAccount, Notice, Payment, StripeEvent, Subscription
-from billing.plans import PACKS, PLANS, price_id
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -35,7 +35,7 @@ class StripeEventAdmin(ReadOnlyAdmin):
     def reprocess(self, request, queryset):
         done = failed = 0
         for row in queryset.filter(status=StripeEvent.Status.FAILED):
-            if webhooks.process(row):
+            if events.process(row):
                 done += 1
             else:
                 failed += 1
@@ -90,7 +90,7 @@ class BillingAccountAdmin(admin.ModelAdmin):
     def plan(self, obj):
         return obj.user.plan_info.name
 
-    @admin.display(description="Plans and packs (billing/plans.py)")
+    @admin.display(description="Plans and packs (accounts/plans.py)")
     def catalogue(self, obj):
         lines = [f"{p.name}: ${p.price_cents / 100:.0f}/{p.interval}, {p.monthly_credits} "
                  f"credits, {p.model_slots} slot(s), price {price_id(p.id) or '-'}"

@@ -3,8 +3,9 @@
 from django.conf import settings
 from django.urls import reverse
 
-from billing import enforcement, notices
+from billing import notices
 from billing.models import Subscription
+from studio.slots import needs_choice
 
 
 def banners_for(user, balance: int) -> list[dict]:
@@ -14,7 +15,7 @@ def banners_for(user, balance: int) -> list[dict]:
                         "text": "Your last payment did not go through. Update your payment "
                                 "method to keep your plan.",
                         "url": reverse("billing"), "action": "Fix billing", "dismiss": False})
-    if enforcement.needs_choice(user):
+    if needs_choice(user):
         plan = user.plan_info
         banners.append({"kind": "choose_models", "tone": "amber",
                         "text": f"Your {plan.name} plan holds {plan.model_slots} personal "

@@ -11,8 +11,10 @@ from django.contrib.auth import get_user_model
 from django.db.models import Min, Q, Sum
 from django.utils import timezone
 
+from accounts.plans import get_plan
 from billing.models import Payment, Subscription
-from billing.plans import get_plan
+from generation.models import Image
+from studio.models import PersonalModel, TrainingRun
 
 
 def _week_starts(weeks: int) -> list[datetime]:
@@ -35,9 +37,6 @@ def mrr_cents(moment) -> int:
 
 
 def week_figures(start) -> dict:
-    from generation.models import Image
-    from studio.models import PersonalModel, TrainingRun
-
     end = start + timedelta(weeks=1)
     users = get_user_model().objects.filter(date_joined__gte=start, date_joined__lt=end)
     signups = users.count()

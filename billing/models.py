@@ -15,9 +15,6 @@ class BillingAccount(models.Model):
     # cleared when it rises above it again; the banner shows until dismissed.
     low_credit_notified = models.BooleanField(default=False)
     low_credit_banner = models.BooleanField(default=False)
-    # After a downgrade to fewer model slots: the models the customer chose to keep using.
-    kept_model_ids = models.JSONField(default=list, blank=True)
-    models_chosen_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

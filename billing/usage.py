@@ -9,6 +9,9 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from credits.models import CreditEntry
+from generation.catalogue import BASE_MODELS
+from generation.models import Image
+from studio.models import TrainingRun
 
 
 def daily_spend(user, days: int = 30) -> list[tuple]:
@@ -54,35 +57,13 @@ def bar_chart(points: list[tuple], *, width: int = 720, height: int = 220) -> di
             "label_y": height - 8, "total": sum(v for _, v in points)}
 
 
-def _personal_model_field(model_class):
-    """The field that ties an image or generation to a personal model, if there is one yet."""
-    from studio.models import PersonalModel
-
-    for field in model_class._meta.get_fields():
-        if getattr(field, "related_model", None) is PersonalModel and field.many_to_one:
-            return field.name
-    return None
-
-
 def images_per_model(user) -> list[dict]:
-    from generation.models import Generation, Image
-
-    field = _personal_model_field(Image)
-    prefix = field
-    if field is None:
-        field = _personal_model_field(Generation)
-        prefix = f"generation__{field}" if field else None
-    if prefix is None:
-        return []
-    rows = (Image.objects.filter(user=user).exclude(**{f"{prefix}__isnull": True})
-            .values(f"{prefix}__name").annotate(count=Count("id")).order_by("-count"))
-    return [{"name": row[f"{prefix}__name"], "count": row["count"]} for row in rows]
+    rows = (Image.objects.filter(user=user, personal_model__isnull=False)
+            .values("personal_model__name").annotate(count=Count("id")).order_by("-count"))
+    return [{"name": row["personal_model__name"], "count": row["count"]} for row in rows]
 
 
 def images_per_base_model(user) -> list[dict]:
-    from generation.catalogue import BASE_MODELS
-    from generation.models import Image
-
     rows = (Image.objects.filter(user=user).values("base_model")
             .annotate(count=Count("id")).order_by("-count"))
     return [{"id": row["base_model"], "count": row["count"],
@@ -91,8 +72,6 @@ def images_per_base_model(user) -> list[dict]:
 
 
 def training_spend(user) -> dict:
-    from studio.models import TrainingRun
-
     runs = TrainingRun.objects.filter(user=user)
     charged = runs.filter(credits_refunded=False).aggregate(total=Sum("credits"))["total"] or 0
     per_model = (runs.filter(credits_refunded=False).values("model__name")

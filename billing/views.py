@@ -11,13 +11,13 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from billing import actions, business, enforcement, notices, stripe_api, usage
+from accounts.plans import PACKS, PLANS, price_id
+from billing import actions, business, notices, sync, usage
 from billing.models import BillingAccount, Payment
-from billing.plans import PACKS, PLANS, price_id
-from billing.stripe_api import BillingNotConfigured, StripeUnavailable
 from credits.models import CreditEntry
-from likeness.errors import Conflict, InvalidInput, LimitReached
-from studio.actions import slots
+from likeness.errors import DomainError, LimitReached, ProviderError, show
+from providers.stripe import client as stripe_api
+from studio import slots
 
 logger = logging.getLogger(__name__)
 
@@ -27,13 +27,13 @@ def _invoices(account) -> tuple[list, str]:
         return [], ""
     try:
         rows = stripe_api.list_invoices(account.stripe_customer_id, limit=12)
-    except StripeUnavailable as exc:
+    except ProviderError as exc:
         return [], exc.message
     return [{
         "number": i.get("number") or i["id"], "status": i.get("status"),
         "amount": (i.get("amount_paid") or i.get("amount_due") or 0) / 100,
         "currency": (i.get("currency") or "usd").upper(),
-        "created": actions._dt(i.get("created")), "url": i.get("hosted_invoice_url"),
+        "created": sync._dt(i.get("created")), "url": i.get("hosted_invoice_url"),
     } for i in rows], ""
 
 
@@ -57,14 +57,9 @@ def billing(request):
         "configured": configured,
         "priced": {item: bool(price_id(item)) for item in [*PLANS, *PACKS]},
         "has_customer": bool(account and account.stripe_customer_id),
-        "model_slots": slots(user), "needs_choice": enforcement.needs_choice(user),
+        "model_slots": slots.slots(user), "needs_choice": slots.needs_choice(user),
         "payments": Payment.objects.filter(user=user)[:5],
     })
-
-
-def _fail(request, exc) -> None:
-    text = getattr(exc, "message", None) or str(exc)
-    messages.error(request, text)
 
 
 @login_required
@@ -73,8 +68,8 @@ def checkout(request):
     plan, pack = request.POST.get("plan") or None, request.POST.get("pack") or None
     try:
         url = actions.start_checkout(request.user, plan=plan, pack=pack)
-    except (InvalidInput, Conflict, BillingNotConfigured, StripeUnavailable) as exc:
-        _fail(request, exc)
+    except (DomainError, ProviderError) as exc:
+        show(request, exc)
         return redirect("billing")
     return redirect(url)
 
@@ -84,8 +79,8 @@ def checkout(request):
 def portal(request):
     try:
         url = actions.portal_url(request.user)
-    except (Conflict, BillingNotConfigured, StripeUnavailable) as exc:
-        _fail(request, exc)
+    except (DomainError, ProviderError) as exc:
+        show(request, exc)
         return redirect("billing")
     return redirect(url)
 
@@ -95,7 +90,7 @@ def success(request):
     session_id = request.GET.get("session_id", "")
     if session_id and stripe_api.configured():
         try:  # don't wait for the webhook: apply the checkout now (idempotent)
-            actions.reconcile_checkout(request.user, session_id)
+            sync.reconcile_checkout(request.user, session_id)
         except Exception:
             logger.exception("reconciling checkout %s on return failed", session_id)
     messages.success(request, "Thank you! Your payment went through. Your plan and credits "
@@ -113,12 +108,12 @@ def canceled(request):
 def choose_models(request):
     user = request.user
     models = list(user.personal_models.order_by("created_at"))
-    usable = enforcement.usable_model_ids(user)
+    usable = slots.usable_model_ids(user)
     if request.method == "POST":
         try:
-            enforcement.keep_models(user, request.POST.getlist("keep"))
+            slots.keep_models(user, request.POST.getlist("keep"))
         except LimitReached as exc:
-            messages.error(request, exc.message)
+            show(request, exc)
         else:
             messages.success(request, "Saved. The models you kept are ready to use; the others "
                                       "stay viewable and can be swapped in here at any time.")

@@ -3,19 +3,13 @@ updated under a row lock, idempotent per reference, never below zero."""
 
 import uuid
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 
-from billing.plans import PLANS
+from accounts.plans import DEMO_CREDITS, PLANS
 from credits.models import CreditAccount, CreditEntry
-
-
-class InsufficientCredits(Exception):
-    def __init__(self, needed: int, balance: int):
-        self.needed = needed
-        self.balance = balance
-        super().__init__(f"This needs {needed} credits; the balance is {balance}.")
+from credits.signals import balance_changed
+from likeness.errors import InsufficientCredits  # noqa: F401  (raised here; callers catch it)
 
 
 def get_balance(user) -> int:
@@ -54,11 +48,9 @@ def post_entry(user, *, kind, delta, reason, reference, actor=None) -> CreditEnt
         )
         old_balance, account.balance = account.balance, new_balance
         account.save(update_fields=["balance", "updated_at"])
-        # Billing's low-credit notice watches every committed movement (once per crossing).
-        from billing.notices import balance_changed
-
-        transaction.on_commit(lambda: balance_changed(user, old_balance, new_balance),
-                              robust=True)
+        # Billing's low-credit notice listens (once per crossing).
+        transaction.on_commit(lambda: balance_changed.send(
+            sender=CreditEntry, user=user, old=old_balance, new=new_balance), robust=True)
         return entry
 
 
@@ -102,7 +94,7 @@ def grant_demo_credits(user) -> CreditEntry | None:
     existing = CreditEntry.objects.filter(reference=reference).first()
     if existing is not None:
         return existing
-    top_up = settings.DEMO_CREDITS - get_balance(user)
+    top_up = DEMO_CREDITS - get_balance(user)
     if top_up <= 0:
         return None
     return grant(user, top_up, reason="Demo account credits", reference=reference)

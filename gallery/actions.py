@@ -11,16 +11,19 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import QuerySet
 
+from gallery import tasks
 from generation.models import Image
+from jobs.queue import enqueue
+from likeness.errors import TooLarge
 
 logger = logging.getLogger(__name__)
 BATCH = 500
 
 
-class TooManyImages(Exception):
+class TooManyImages(TooLarge):
     def __init__(self, requested: int, limit: int):
         super().__init__(f"A download holds at most {limit:,} images; {requested:,} were chosen. "
-                         "Choose fewer, or narrow the filter.")
+                         "Choose fewer, or narrow the filter.", requested=requested, limit=limit)
         self.requested = requested
         self.limit = limit
 
@@ -56,9 +59,6 @@ def _delete_files(names: list[str], cf_ids: list[str]):
         except Exception:  # a file already gone must not undo the deletion of the rows
             logger.exception("could not delete %s", name)
     if cf_ids:
-        from gallery import tasks
-        from jobs.queue import enqueue
-
         for cf_id in cf_ids:
             enqueue(tasks.delete_from_cloudflare, cf_id)
 

@@ -22,7 +22,7 @@ def download_name(image, extension: str | None = None) -> str:
     return f"likeness-{slug}-{image.seed}.{extension or image.extension}"
 
 
-class _Pipe:
+class ZipPipe:
     """A write-only file for zipfile that hands over what was written and forgets it."""
 
     def __init__(self):
@@ -57,7 +57,7 @@ def _unique(name: str, used: set[str]) -> str:
 
 
 def zip_stream(images) -> Iterator[bytes]:
-    pipe = _Pipe()
+    pipe = ZipPipe()
     used: set[str] = set()
     with zipfile.ZipFile(pipe, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
         for image in images:

@@ -16,17 +16,13 @@ from types import SimpleNamespace
 
 from django.db.models import Count, Max, Min, QuerySet
 
-from api.pagination import after_cursor, decode_cursor, encode_cursor, paginate
 from generation.models import Image
+from likeness.pagination import after_cursor, decode_cursor, encode_cursor, paginate
 
+PAGE_SIZE = 24  # images per page of the web gallery (its infinite scroll)
 MAX_QUERY_LENGTH = 200
 CURSOR_KIND = "images"
 SEARCH_WINDOW = 20_000  # images one page of a text search reads, where it is windowed
-
-
-def images_link_models() -> bool:
-    """Whether images record the personal model they were made with (a later migration)."""
-    return any(f.name == "personal_model" for f in Image._meta.get_fields())
 
 
 @dataclass(frozen=True)
@@ -46,8 +42,6 @@ class ImageFilters:
                 model_pk = uuid.UUID(str(self.model_id))
             except ValueError:
                 return queryset.none()
-            if not images_link_models():
-                return queryset.none()  # no image belongs to a personal model yet
             queryset = queryset.filter(personal_model_id=model_pk)
         if self.base_model:
             queryset = queryset.filter(base_model=self.base_model)
@@ -91,7 +85,7 @@ def search_is_windowed() -> bool:
 
 
 def page(user, filters: ImageFilters, *, cursor: str | None, limit: int, queryset=None):
-    """One keyset page of the account's images. Raises api.pagination.InvalidCursor."""
+    """One keyset page of the account's images. Raises likeness.errors.InvalidCursor."""
     queryset = queryset if queryset is not None else account_images(user)
     if filters.q.strip() and search_is_windowed():
         return _windowed_search(user, filters, queryset, cursor=cursor, limit=limit)

@@ -8,8 +8,9 @@ from django import forms
 from django.http import QueryDict
 from django.utils import timezone
 
-from gallery.filters import MAX_QUERY_LENGTH, ImageFilters, images_link_models
+from gallery.filters import MAX_QUERY_LENGTH, ImageFilters
 from generation.catalogue import ASPECT_RATIOS, BASE_MODELS
+from studio.models import PersonalModel
 
 SORTS = [("newest", "Newest first"), ("oldest", "Oldest first")]
 
@@ -34,13 +35,10 @@ class GalleryFilterForm(forms.Form):
         super().__init__(data, **kwargs)
         base = [(m.id, m.name) for m in BASE_MODELS.values()]
         choices = [("", "All models"), ("Base models", base)]
-        if images_link_models():
-            from studio.models import PersonalModel
-
-            mine = [(str(m.pk), m.name) for m in
-                    PersonalModel.objects.filter(user=user).only("pk", "name").order_by("name")]
-            if mine:
-                choices.append(("Your models", mine))
+        mine = [(str(m.pk), m.name) for m in
+                PersonalModel.objects.filter(user=user).only("pk", "name").order_by("name")]
+        if mine:
+            choices.append(("Your models", mine))
         self.fields["model"].widget.choices = choices
 
     def clean_model(self):

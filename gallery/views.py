@@ -2,7 +2,6 @@
 for a shared image, for whoever holds its token): another account's image is a 404, never a
 403, so ids reveal nothing. Views stay thin; gallery.actions changes things."""
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
@@ -12,17 +11,17 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from api.pagination import InvalidCursor
-from credits.actions import InsufficientCredits
-from gallery import actions, delivery, sharing
+from gallery import actions, sharing
+from gallery import filters as listing
 from gallery.archive import archive_response, download_name
 from gallery.filters import account_images, page
 from gallery.forms import GalleryFilterForm
-from generation.actions import InvalidInput, ModelNotFound, vary_seed
 from generation.catalogue import BASE_MODELS
 from generation.models import Image
-from likeness.errors import Conflict, LimitReached
+from generation.views import vary
+from likeness.errors import InvalidCursor, show
 from likeness.files import serve_file
+from providers.registry import delivery
 
 VIEWS = ("grid", "list")
 VIEW_COOKIE = "gallery_view"
@@ -41,7 +40,7 @@ def gallery(request):
     try:
         images, next_cursor = page(
             request.user, filters, cursor=request.GET.get("cursor") or None,
-            limit=settings.GALLERY_PAGE_SIZE,
+            limit=listing.PAGE_SIZE,
             queryset=account_images(request.user).defer("metadata"))
     except InvalidCursor:
         return HttpResponseBadRequest("This link to more images has expired; reload the gallery.")
@@ -170,22 +169,8 @@ def image_delete(request, pk):
 @login_required
 @require_POST
 def image_vary(request, pk):
-    """The same request with a new seed: one image, charged like any other."""
-    image = _owned(request, pk)
-    try:
-        # The image's own settings (personal model, style, LoRA strength) with a new seed.
-        generation = vary_seed(request.user, image)
-    except InsufficientCredits as exc:
-        messages.error(request, f"This needs {exc.needed} credits and your balance is "
-                                f"{exc.balance}.")
-    except (InvalidInput, Conflict, LimitReached) as exc:
-        messages.error(request, exc.message)
-    except ModelNotFound:
-        messages.error(request, "The personal model of this image no longer exists.")
-    else:
-        messages.success(request, "A variation is on its way.")
-        return redirect("generation_detail", pk=generation.pk)
-    return redirect("image_detail", pk=image.pk)
+    """From the image's page: a variation, or back to the image with the refusal."""
+    return vary(request, pk, back="image_detail")
 
 
 def _selection(request):
@@ -223,7 +208,7 @@ def gallery_archive(request):
     try:
         rows = actions.archive_selection(request.user, images)
     except actions.TooManyImages as exc:
-        messages.error(request, str(exc))
+        show(request, exc)
         return redirect(_back(request, reverse("gallery")))
     if not rows:
         messages.warning(request, "Choose at least one image to download.")
@@ -246,7 +231,7 @@ def _serve(request, image: Image, field, content_type: str, extension: str):
 @require_GET
 def image_file(request, pk):
     image = get_object_or_404(Image, pk=pk, user=request.user)
-    if request.GET.get("download") != "1" and (url := delivery.delivery_url(image)):
+    if request.GET.get("download") != "1" and (url := delivery().delivery_url(image)):
         return redirect(url)
     return _serve(request, image, image.file, image.content_type, image.extension)
 

@@ -8,10 +8,7 @@ import random
 import re
 import uuid
 
-from django.conf import settings
-from django.core import signing
 from django.db import transaction
-from django.urls import reverse
 
 from credits import actions as credits
 from generation.catalogue import (
@@ -21,21 +18,27 @@ from generation.catalogue import (
     DEFAULT_BASE_MODEL,
     DEFAULT_LORA_SCALE,
     LORA_SCALE_RANGE,
+    MAX_BATCH_PROMPTS,
     MAX_IMAGES_PER_REQUEST,
+    MAX_PROMPT_LENGTH,
     PERSONAL_BASE_MODEL,
     credits_per_image,
     size_for,
 )
 from generation.models import Generation
 from generation.styles import STYLES
+from generation.tasks import run_generation
 from jobs.queue import enqueue
-from likeness.errors import Conflict, InvalidInput  # noqa: F401  (raised here, caught by callers)
+from likeness.errors import Conflict, InvalidInput, NotFound
+from likeness.http import check_public_url
+from providers.routing import can_route
+from studio.models import PersonalModel
+from studio.slots import ensure_usable
 
 MAX_SEED = 2**31 - 1
-LORA_SALT = "generation.lora-weights"
 
 
-class ModelNotFound(LookupError):
+class ModelNotFound(NotFound):
     """No personal model of this customer has that id (another account's included: 404)."""
 
 
@@ -45,9 +48,9 @@ def clean_request(*, prompt, aspect_ratio=DEFAULT_ASPECT_RATIO, num_images=1,
     prompt = (prompt or "").strip()
     if not prompt:
         raise InvalidInput("prompt", "Write a prompt: describe the picture you want.")
-    if len(prompt) > settings.MAX_PROMPT_LENGTH:
+    if len(prompt) > MAX_PROMPT_LENGTH:
         raise InvalidInput("prompt", f"The prompt is {len(prompt):,} characters long; "
-                                     f"the limit is {settings.MAX_PROMPT_LENGTH:,}.")
+                                     f"the limit is {MAX_PROMPT_LENGTH:,}.")
     if aspect_ratio not in ASPECT_RATIOS:
         raise InvalidInput("aspect_ratio", f"Unknown aspect ratio {aspect_ratio!r}; choose one of "
                                            f"{', '.join(ASPECT_RATIOS)}.")
@@ -67,7 +70,7 @@ def clean_request(*, prompt, aspect_ratio=DEFAULT_ASPECT_RATIO, num_images=1,
         raise InvalidInput("steps", f"{model.name} takes at most {model.max_steps} steps.")
     if guidance is not None and not (0 <= guidance <= 20):
         raise InvalidInput("guidance", "Guidance must be between 0 and 20.")
-    if len(negative_prompt or "") > settings.MAX_PROMPT_LENGTH:
+    if len(negative_prompt or "") > MAX_PROMPT_LENGTH:
         raise InvalidInput("negative_prompt", "The negative prompt is too long.")
     if style not in (None, "") and style not in STYLES:
         raise InvalidInput("style", f"Unknown style {style!r}; choose one of "
@@ -93,8 +96,6 @@ def clean_request(*, prompt, aspect_ratio=DEFAULT_ASPECT_RATIO, num_images=1,
 def personal_model_for(user, model_id):
     """The caller's ready, usable personal model. ModelNotFound for an unknown id or another
     account's; Conflict when it is not trained yet; LimitReached beyond the plan's slots."""
-    from studio.models import PersonalModel
-
     try:
         pk = uuid.UUID(str(model_id))
     except ValueError:
@@ -107,10 +108,6 @@ def personal_model_for(user, model_id):
         raise Conflict(f"The personal model {model.name!r} is not ready yet "
                        f"(it is {model.get_status_display().lower()}); generate with it once "
                        "its training has finished.", model_id=str(model.pk), status=model.status)
-    try:
-        from billing.enforcement import ensure_usable
-    except ImportError:  # billing not installed: every model is usable
-        return model
     ensure_usable(model)
     return model
 
@@ -135,10 +132,8 @@ def price(base_model: str, num_images: int, *, personal: bool = False) -> int:
 
 
 def _prepare(user, params: dict):
-    from api.callbacks import check_url
-
     model_id = params.pop("model_id", None)
-    callback_url = check_url(params.pop("callback_url", None))
+    callback_url = check_public_url(params.pop("callback_url", None))
     cleaned = clean_request(**params)
     cleaned["callback_url"] = callback_url
     model = personal_model_for(user, model_id) if model_id not in (None, "") else None
@@ -155,8 +150,6 @@ def _prepare(user, params: dict):
             cleaned["negative_prompt"] = style.negative_prompt
     if not BASE_MODELS[cleaned["base_model"]].supports_negative_prompt:
         cleaned["negative_prompt"] = ""
-    from providers.routing import can_route
-
     if not can_route(cleaned["base_model"], personal=model is not None):
         raise InvalidInput("model_id" if model else "base_model",
                            f"No configured image provider offers "
@@ -168,8 +161,6 @@ def _create(user, cleaned: dict, model, *, batch_id=None) -> Generation:
     width, height = size_for(cleaned["base_model"], cleaned["aspect_ratio"])
     seed = cleaned["seed"] if cleaned["seed"] is not None else random.randint(0, MAX_SEED - 8)
     cost = price(cleaned["base_model"], cleaned["num_images"], personal=model is not None)
-    from generation.tasks import run_generation
-
     generation = Generation.objects.create(
         user=user,
         prompt=cleaned["prompt"],
@@ -214,8 +205,8 @@ def create_batch(user, prompts: list[str], **params) -> list[Generation]:
     prompts = [p.strip() for p in prompts if p and p.strip()]
     if not prompts:
         raise InvalidInput("prompt", "Write at least one prompt, one per line.")
-    if len(prompts) > settings.GENERATION_MAX_BATCH:
-        raise InvalidInput("prompt", f"A batch holds at most {settings.GENERATION_MAX_BATCH} "
+    if len(prompts) > MAX_BATCH_PROMPTS:
+        raise InvalidInput("prompt", f"A batch holds at most {MAX_BATCH_PROMPTS} "
                                      f"prompts; this one has {len(prompts)}.")
     prepared = [_prepare(user, {**params, "prompt": prompt}) for prompt in prompts]
     batch_id = uuid.uuid4()
@@ -263,37 +254,3 @@ def vary_seed(user, image) -> Generation:
         if style and params["negative_prompt"] == style.negative_prompt:
             params["negative_prompt"] = ""
     return create_generation(user, **params)
-
-
-# --- LoRA weights for providers --------------------------------------------------------------
-def lora_weights_url(model) -> tuple[str, str]:
-    """(url, source): the Hub's resolve URL for a public repository, else a short-lived signed
-    link to our stored copy (a presigned bucket URL on S3/R2, else our own signed view)."""
-    if model.hf_repo_id and not model.hf_private:
-        return (f"{settings.HF_ENDPOINT.rstrip('/')}/{model.hf_repo_id}/resolve/main/"
-                f"lora.safetensors", "hub")
-    if not model.weights:
-        return "", ""
-    storage = model.weights.storage
-    if hasattr(storage, "bucket_name"):  # django-storages' S3Storage
-        return storage.url(model.weights.name, expire=settings.GENERATION_LORA_URL_SECONDS), \
-            "signed"
-    token = signing.dumps(str(model.pk), salt=LORA_SALT)
-    path = reverse("lora_weights", args=[model.pk, token])
-    return f"{settings.PUBLIC_BASE_URL}{path}", "signed"
-
-
-def lora_for(generation):
-    """The LoRA spec the providers need for this generation, or None."""
-    from providers.imaging import Lora
-
-    model = generation.personal_model
-    if model is None:
-        return None
-    url, source = ("", "") if model.weights_is_demo else lora_weights_url(model)
-    return Lora(model_id=str(model.pk), name=model.name, trigger_word=model.trigger_word,
-                subject_class=model.subject_class,
-                scale=generation.lora_scale if generation.lora_scale is not None
-                else DEFAULT_LORA_SCALE,
-                url=url, url_source=source, replicate_version=model.provider_version,
-                is_demo=model.weights_is_demo)

@@ -5,4 +5,4 @@ class GenerationConfig(AppConfig):
     name = "generation"
 
     def ready(self):
-        from generation import tasks  # noqa: F401  (connects the task_abandoned receiver)
+        from generation import receivers  # noqa: F401  (connects the signal receivers)

@@ -47,6 +47,8 @@ ASPECT_RATIOS: dict[str, tuple[int, int]] = {
 MODEL_SIZES: dict[str, dict[str, tuple[int, int]]] = {}
 DEFAULT_ASPECT_RATIO = "1:1"
 MAX_IMAGES_PER_REQUEST = 4
+MAX_PROMPT_LENGTH = 2000
+MAX_BATCH_PROMPTS = 10  # prompts one batch may queue
 
 
 def size_for(base_model: str, aspect_ratio: str) -> tuple[int, int]:

@@ -4,10 +4,11 @@ generation.actions.create_generation, which stays the one place that decides.
 The model picker is one radio group: the base models by id, and the customer's ready personal
 models as "personal:<uuid>" (they run on FLUX.1 dev with their LoRA)."""
 
-from django import forms
-from django.conf import settings
+import uuid
 
-from generation.actions import MAX_SEED, price
+from django import forms
+
+from generation.actions import MAX_SEED, price, settings_of
 from generation.catalogue import (
     ASPECT_RATIOS,
     BASE_MODELS,
@@ -15,9 +16,13 @@ from generation.catalogue import (
     DEFAULT_BASE_MODEL,
     LORA_SCALE_RANGE,
     MAX_IMAGES_PER_REQUEST,
+    MAX_PROMPT_LENGTH,
     PERSONAL_BASE_MODEL,
 )
+from generation.models import Image
 from generation.styles import STYLES
+from studio.models import PersonalModel
+from studio.slots import usable_model_ids
 
 IMAGE_COUNTS = range(1, MAX_IMAGES_PER_REQUEST + 1)
 PERSONAL_PREFIX = "personal:"
@@ -25,16 +30,9 @@ PERSONAL_PREFIX = "personal:"
 
 def ready_models(user):
     """The customer's trained models, each marked `usable` (a downgraded plan may lock some)."""
-    from studio.models import PersonalModel
-
     models = list(PersonalModel.objects.filter(user=user, status=PersonalModel.Status.READY)
                   .order_by("name"))
-    try:
-        from billing.enforcement import usable_model_ids
-    except ImportError:
-        usable = {m.pk for m in models}
-    else:
-        usable = usable_model_ids(user) if models else set()
+    usable = usable_model_ids(user) if models else set()
     for model in models:
         model.usable = model.pk in usable
     return models
@@ -46,11 +44,11 @@ class GenerateForm(forms.Form):
             "rows": 4,
             "placeholder": "A portrait in soft window light, 85mm, film grain…",
         }),
-        max_length=settings.MAX_PROMPT_LENGTH,
+        max_length=MAX_PROMPT_LENGTH,
         error_messages={
             "required": "Write a prompt: describe the picture you want.",
             "max_length": f"The prompt is too long; the limit is "
-                          f"{settings.MAX_PROMPT_LENGTH:,} characters.",
+                          f"{MAX_PROMPT_LENGTH:,} characters.",
         },
     )
     base_model = forms.ChoiceField(
@@ -92,7 +90,7 @@ class GenerateForm(forms.Form):
                                         "give the same picture.",
                               widget=forms.NumberInput(attrs={"placeholder": "random"}))
     negative_prompt = forms.CharField(
-        required=False, max_length=settings.MAX_PROMPT_LENGTH,
+        required=False, max_length=MAX_PROMPT_LENGTH,
         widget=forms.TextInput(attrs={"placeholder": "blurry, watermark…"}),
         help_text="What to keep out of the picture (FLUX schnell and dev).")
     lora_scale = forms.FloatField(
@@ -171,9 +169,6 @@ class GenerateForm(forms.Form):
 def initial_from(query, user) -> dict:
     """Initial values from the address: "use these settings" links (?image=<id>, or the
     parameters themselves, e.g. ?prompt=…&base_model=…&model_id=…)."""
-    from generation.actions import settings_of
-    from generation.models import Image
-
     initial = {}
     image_id = query.get("image")
     if image_id:
@@ -194,8 +189,6 @@ def initial_from(query, user) -> dict:
 
 
 def _uuid(value):
-    import uuid
-
     try:
         return uuid.UUID(str(value))
     except ValueError:

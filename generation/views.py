@@ -9,27 +9,21 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from credits.actions import InsufficientCredits
-from generation.actions import (
-    LORA_SALT,
-    Conflict,
-    InvalidInput,
-    ModelNotFound,
-    create_batch,
-    create_generation,
-    vary_seed,
-)
+from generation.actions import ModelNotFound, create_batch, create_generation, vary_seed
 from generation.catalogue import (
     ASPECT_RATIOS,
     BASE_MODELS,
+    MAX_BATCH_PROMPTS,
     PERSONAL_MODEL_CREDITS,
     sizes_for,
 )
 from generation.forms import GenerateForm, initial_from
+from generation.loras import LORA_SALT
 from generation.models import Generation, Image
 from generation.styles import GENERAL_SUGGESTIONS, STYLES, subject_suggestions
-from likeness.errors import LimitReached
+from likeness.errors import DomainError, InsufficientCredits, InvalidInput, show
 from likeness.files import serve_file
+from studio.models import PersonalModel
 
 
 def _recent(user) -> dict:
@@ -64,11 +58,11 @@ def generate(request):
         except InvalidInput as exc:
             field = {"model_id": "base_model"}.get(exc.field, exc.field)
             form.add_error(field if field in form.fields else None, exc.message)
-        except (ModelNotFound, Conflict, LimitReached) as exc:
-            form.add_error("base_model", getattr(exc, "message", str(exc)))
         except InsufficientCredits as exc:
             form.add_error(None, f"This needs {exc.needed} credits and your balance is "
                                  f"{exc.balance}. Choose fewer images or a faster model.")
+        except DomainError as exc:  # the personal model: unknown, not ready, or locked
+            form.add_error("base_model", exc.message)
         else:
             if len(made) > 1:
                 messages.success(request, f"{len(made)} generations are on their way.")
@@ -80,7 +74,7 @@ def generate(request):
         "personal_models": form.personal_models, "personal_credits": PERSONAL_MODEL_CREDITS,
         "styles": STYLES.values(), "suggestions": _suggestions(form),
         "sizes": {m.id: sizes_for(m.id) for m in BASE_MODELS.values()},
-        "max_batch": settings.GENERATION_MAX_BATCH,
+        "max_batch": MAX_BATCH_PROMPTS,
         **form.page_context(), **_recent(request.user),
     })
 
@@ -101,31 +95,35 @@ def generation_status(request, pk):
     return render(request, "generation/detail.html#status", {"generation": generation})
 
 
-@login_required
-@require_POST
-def image_vary(request, pk):
-    """The same settings with a new seed (personal model and style included): one image."""
+def vary(request, pk, *, back: str):
+    """The same settings with a new seed (personal model and style included): one image,
+    charged like any other. A refusal goes back to the page `back` names."""
     image = get_object_or_404(Image.objects.select_related("generation"), pk=pk,
                               user=request.user)
     try:
         generation = vary_seed(request.user, image)
-    except InsufficientCredits as exc:
-        messages.error(request, f"This needs {exc.needed} credits and your balance is "
-                                f"{exc.balance}.")
-    except (InvalidInput, ModelNotFound, Conflict, LimitReached) as exc:
-        messages.error(request, getattr(exc, "message", str(exc)))
+    except ModelNotFound:
+        messages.error(request, "The personal model of this image no longer exists.")
+    except DomainError as exc:
+        show(request, exc)
     else:
         messages.success(request, "A variation is on its way.")
         return redirect("generation_detail", pk=generation.pk)
+    if back == "image_detail":
+        return redirect("image_detail", pk=image.pk)
     return redirect("generation_detail", pk=image.generation_id)
+
+
+@login_required
+@require_POST
+def image_vary(request, pk):
+    return vary(request, pk, back="generation_detail")
 
 
 @require_GET
 def lora_weights(request, pk, token):
     """A personal model's weights for a provider to fetch, by a signed link that expires
     (local storage only; on S3/R2 providers get a presigned bucket URL instead)."""
-    from studio.models import PersonalModel
-
     try:
         signed = signing.loads(token, salt=LORA_SALT,
                                max_age=settings.GENERATION_LORA_URL_SECONDS)

@@ -5,6 +5,6 @@ class ObservabilityConfig(AppConfig):
     name = "observability"
 
     def ready(self):
-        from observability import events, jobs, sentry  # noqa: F401  (signal receivers)
+        from observability import events, jobs, metrics, sentry  # noqa: F401  (signal receivers)
 
         sentry.init_sentry()

@@ -2,6 +2,7 @@
 
 import logging
 
+from django.apps import apps
 from django.dispatch import receiver
 from django_tasks.signals import task_finished, task_started
 
@@ -21,8 +22,6 @@ def _account_of(task_result) -> str:
     owner = OWNERS.get(task_result.task.module_path)
     if owner is None or not task_result.args:
         return ""
-    from django.apps import apps
-
     try:
         model = apps.get_model(*owner)
         user_id = model.objects.filter(pk=task_result.args[0]).values_list("user_id",

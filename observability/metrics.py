@@ -7,14 +7,23 @@ durations, the queue's depth, live workers, and the credits spent."""
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum
+from django.dispatch import receiver
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import (
     CounterMetricFamily,
     GaugeMetricFamily,
     HistogramMetricFamily,
 )
+
+from credits.models import CreditEntry
+from generation.models import Generation
+from jobs.models import WorkerHeartbeat
+from likeness.ratelimit import rate_limited
+from studio.models import TrainingRun
 
 REGISTRY = CollectorRegistry(auto_describe=False)
 
@@ -28,21 +37,23 @@ RATE_LIMITED = Counter("likeness_rate_limited_total", "Requests refused by a rat
 DURATION_BUCKETS = (1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 4 * 3600)
 
 
-def _job_kinds():
-    from generation.models import Generation
-    from studio.models import TrainingRun
+@receiver(rate_limited, dispatch_uid="observability.count_rate_limited")
+def count_rate_limited(sender, action, **kwargs):
+    RATE_LIMITED.labels(action).inc()
 
+
+def _job_kinds():
     return (("generation", Generation, ("succeeded", "partial", "failed")),
             ("training", TrainingRun, ("succeeded", "failed", "canceled")))
 
 
 class DatabaseCollector:
     def collect(self):
-        from django_tasks_db.models import DBTaskResult
+        yield from self.jobs()
+        yield from self.queue()
+        yield from self.credits()
 
-        from credits.models import CreditEntry
-        from jobs.models import WorkerHeartbeat
-
+    def jobs(self):
         jobs = CounterMetricFamily("likeness_jobs", "Finished jobs by kind, provider and "
                                    "outcome.", labels=["kind", "provider", "outcome"])
         active = GaugeMetricFamily("likeness_jobs_active", "Jobs queued or running, by kind.",
@@ -57,24 +68,26 @@ class DatabaseCollector:
                     jobs.add_metric([kind, row["provider"] or "none", row["status"]], row["n"])
                 else:
                     active.add_metric([kind, row["status"]], row["n"])
-            finished = model.objects.filter(status__in=final, started_at__isnull=False,
-                                            finished_at__isnull=False).annotate(
-                took=ExpressionWrapper(F("finished_at") - F("started_at"),
-                                       output_field=DurationField()))
-            aggregates = {f"le_{b}": Count("pk", filter=Q(took__lte=timedelta(seconds=b)))
-                          for b in DURATION_BUCKETS}
-            for row in finished.values("provider").annotate(
-                    n=Count("pk"), total=Sum("took"), **aggregates).order_by():
-                buckets = [(str(float(b)), row[f"le_{b}"]) for b in DURATION_BUCKETS]
-                buckets.append(("+Inf", row["n"]))
-                total = row["total"]
-                seconds = total.total_seconds() if hasattr(total, "total_seconds") \
-                    else (total or 0) / 1_000_000
-                durations.add_metric([kind, row["provider"] or "none"], buckets, seconds)
-        yield jobs
-        yield active
-        yield durations
+            self.durations(durations, kind, model, final)
+        return jobs, active, durations
 
+    def durations(self, family, kind, model, final):
+        finished = model.objects.filter(status__in=final, started_at__isnull=False,
+                                        finished_at__isnull=False).annotate(
+            took=ExpressionWrapper(F("finished_at") - F("started_at"),
+                                   output_field=DurationField()))
+        aggregates = {f"le_{b}": Count("pk", filter=Q(took__lte=timedelta(seconds=b)))
+                      for b in DURATION_BUCKETS}
+        for row in finished.values("provider").annotate(
+                n=Count("pk"), total=Sum("took"), **aggregates).order_by():
+            buckets = [(str(float(b)), row[f"le_{b}"]) for b in DURATION_BUCKETS]
+            buckets.append(("+Inf", row["n"]))
+            total = row["total"]
+            seconds = total.total_seconds() if hasattr(total, "total_seconds") \
+                else (total or 0) / 1_000_000
+            family.add_metric([kind, row["provider"] or "none"], buckets, seconds)
+
+    def queue(self):
         queue = GaugeMetricFamily("likeness_queue_depth", "Tasks ready to run, by queue.",
                                   labels=["queue"])
         depths = {"default": 0}  # an empty queue is a figure too
@@ -83,18 +96,15 @@ class DatabaseCollector:
             depths[row["queue_name"]] = row["n"]
         for name, depth in sorted(depths.items()):
             queue.add_metric([name], depth)
-        yield queue
         running = GaugeMetricFamily("likeness_tasks_running", "Tasks being run by a worker.")
         running.add_metric([], DBTaskResult.objects.running().count())
-        yield running
         workers = GaugeMetricFamily("likeness_workers_alive",
                                     "Workers whose heartbeat is within the lease.")
-        from django.conf import settings
-
         cutoff = timezone.now() - timedelta(seconds=settings.JOB_LEASE_SECONDS)
         workers.add_metric([], WorkerHeartbeat.objects.filter(beat_at__gte=cutoff).count())
-        yield workers
+        return queue, running, workers
 
+    def credits(self):
         credits = CounterMetricFamily("likeness_credits", "Credits moved, by kind of movement "
                                       "(spent counts what was charged, refunds apart).",
                                       labels=["kind"])
@@ -102,11 +112,10 @@ class DatabaseCollector:
         credits.add_metric(["spent"], -(sums.get("spend") or 0))
         credits.add_metric(["refunded"], sums.get("refund") or 0)
         credits.add_metric(["granted"], sums.get("grant") or 0)
-        yield credits
         net = GaugeMetricFamily("likeness_credits_spent_net",
                                 "Credits spent less credits refunded.")
         net.add_metric([], -(sums.get("spend") or 0) - (sums.get("refund") or 0))
-        yield net
+        return credits, net
 
 
 REGISTRY.register(DatabaseCollector())

@@ -20,7 +20,7 @@ def init_sentry(dsn: str | None = None) -> bool:
     dsn = dsn if dsn is not None else settings.SENTRY_DSN
     if not dsn:
         return False
-    import sentry_sdk
+    import sentry_sdk  # loaded only when Sentry is configured
     from sentry_sdk.integrations.django import DjangoIntegration
 
     sentry_sdk.init(dsn=dsn, environment=settings.SENTRY_ENVIRONMENT,

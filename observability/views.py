@@ -10,10 +10,11 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
+from django_tasks_db.models import DBTaskResult
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from accounts.staff import staff_required
 from observability.metrics import REGISTRY, _job_kinds
-from security.middleware import staff_required
 
 
 def _allowed(request) -> bool:
@@ -77,8 +78,6 @@ def provider_health(now=None, hours: float = 1) -> list[dict]:
 
 @staff_required
 def provider_health_page(request):
-    from django_tasks_db.models import DBTaskResult
-
     return render(request, "observability/provider_health.html", {
         "rows": provider_health(),
         "queue_depth": DBTaskResult.objects.ready().count(),

@@ -1,4 +1,6 @@
-"""Personal models: create, add and remove photos, queue for training, delete."""
+"""What a customer does with personal models: create one, add and remove photos, set its
+parameters, train it (charging credits), cancel and retry a training, delete it. The web pages
+and the API call these; each is one transaction that changes nothing when it refuses."""
 
 import logging
 import random
@@ -9,22 +11,23 @@ from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.utils import timezone
 
+from credits import actions as credits
+from jobs.queue import enqueue
 from likeness.errors import Conflict, InvalidInput, LimitReached
-from studio.models import PersonalModel, TrainingPhoto
+from likeness.http import check_public_url
+from providers.registry import TRAINERS, trainer
+from studio import catalogue, pipeline
+from studio.catalogue import TRAINING_DEFAULTS, TRAINING_RANGES
+from studio.models import Cleanup, PersonalModel, TrainingPhoto, TrainingRun
 from studio.photos import PhotoRejected, check_photo
+from studio.runs import active_run, can_retry, estimate_cents, record, save, schedule_cleanup
+from studio.slots import ensure_usable, slots
+from studio.tasks import advance_training, sweep_cleanups
 
 logger = logging.getLogger(__name__)
-
-# Training parameters: defaults and the ranges the trainers accept and that make sense.
-TRAINING_DEFAULTS = {"steps": 1000, "learning_rate": 0.0004, "lora_rank": 16}
-TRAINING_RANGES = {"steps": (100, 6000), "learning_rate": (0.00001, 0.01), "lora_rank": (1, 128)}
 _CONSONANTS, _VOWELS = "bcdfghjklmnprstvwz", "aeiou"
-
-
-def slots(user) -> dict:
-    return {"used": PersonalModel.objects.filter(user=user).count(),
-            "limit": user.plan_info.model_slots}
 
 
 def suggest_trigger_word() -> str:
@@ -78,16 +81,16 @@ def add_photos(model: PersonalModel, uploads: list[tuple[str, bytes]]):
     rejected is a list of {filename, code, reason}. Nothing of a refused photo is kept."""
     _require_draft(model)
     existing = list(model.photos.values_list("sha256", "phash"))
-    room = settings.MODEL_MAX_PHOTOS - len(existing)
+    room = catalogue.MODEL_MAX_PHOTOS - len(existing)
     if room <= 0:
         raise LimitReached(f"The model already has {len(existing)} photos, the most it can hold.",
-                           photo_count=len(existing), limit=settings.MODEL_MAX_PHOTOS)
+                           photo_count=len(existing), limit=catalogue.MODEL_MAX_PHOTOS)
     accepted, rejected = [], []
     for filename, data in uploads:
         filename = (filename or "photo")[-255:]
         if len(accepted) >= room:
             rejected.append({"filename": filename, "code": "too_many_photos",
-                             "reason": f"A model holds at most {settings.MODEL_MAX_PHOTOS} "
+                             "reason": f"A model holds at most {catalogue.MODEL_MAX_PHOTOS} "
                                        "photos."})
             continue
         try:
@@ -134,17 +137,11 @@ def delete_model(model: PersonalModel):
     Files in our storage go at once; what lives at a training provider or on the Hugging Face
     Hub is recorded as Cleanup rows (which outlive the model) and removed by the sweep, which
     retries until it succeeds."""
-    from jobs.queue import enqueue
-    from providers.training import training_provider
-    from studio.models import Cleanup
-    from studio.tasks import sweep_cleanups
-    from studio.training import schedule_cleanup
-
     with transaction.atomic():
         for run in model.runs.all():
             if not run.is_finished and run.provider_id:
                 try:
-                    training_provider(run.provider).cancel(run)
+                    trainer(run.provider).cancel(run)
                 except Exception:
                     logger.warning("could not cancel training %s at %s", run.id, run.provider)
             if run.zip_file:
@@ -167,7 +164,7 @@ def _number(value) -> str:
     return f"{value:.5f}".rstrip("0").rstrip(".") if isinstance(value, float) else str(value)
 
 
-def _clean_parameter(name, value):
+def clean_parameter(name, value):
     low, high = TRAINING_RANGES[name]
     if value is None or value == "":
         return TRAINING_DEFAULTS[name]
@@ -185,7 +182,7 @@ def update_parameters(model: PersonalModel, **params) -> PersonalModel:
     _require_draft(model)
     for name in TRAINING_DEFAULTS:
         if name in params:
-            setattr(model, name, _clean_parameter(name, params[name]))
+            setattr(model, name, clean_parameter(name, params[name]))
     model.save()
     return model
 
@@ -193,7 +190,86 @@ def update_parameters(model: PersonalModel, **params) -> PersonalModel:
 def queue_model(model: PersonalModel, **params):
     """Hand a draft to training: charges the training's credits and queues the pipeline
     (the model is `queued` until a worker picks the run up, then `training`)."""
-    from studio.training import start_training
-
     _require_draft(model)
     return start_training(model, **params).model
+
+
+# --- Training ---------------------------------------------------------------------------------
+def start_training(model: PersonalModel, *, provider: str | None = None,
+                   callback_url: str | None = None, **params) -> TrainingRun:
+    """Charge the training's credits and queue its first stage, all or nothing."""
+    callback_url = check_public_url(callback_url)
+    provider = provider or settings.TRAINING_PROVIDER
+    if provider not in TRAINERS:
+        raise InvalidInput("provider", f"Unknown training provider {provider!r}; "
+                                       f"available: {', '.join(TRAINERS)}.")
+    values = {name: clean_parameter(name, params.get(name, getattr(model, name, None)))
+              for name in TRAINING_DEFAULTS}
+    with transaction.atomic():
+        model = PersonalModel.objects.select_for_update().get(pk=model.pk)
+        ensure_usable(model)  # a model beyond the plan's slots waits for the customer's choice
+        if active_run(model) is not None or model.status not in (
+                PersonalModel.Status.DRAFT, PersonalModel.Status.QUEUED,
+                PersonalModel.Status.FAILED, PersonalModel.Status.CANCELED):
+            raise Conflict(f"The model is {model.get_status_display().lower()}; it cannot be "
+                           "trained again now.", status=model.status)
+        count = model.photos.count()
+        if count < catalogue.MODEL_MIN_PHOTOS:
+            raise InvalidInput("photos", f"The model has {count} photo(s); it needs at least "
+                                         f"{catalogue.MODEL_MIN_PHOTOS} (10–20 is best).")
+        for name, value in values.items():
+            setattr(model, name, value)
+        run = TrainingRun.objects.create(
+            user=model.user, model=model, provider=provider, credits=settings.TRAINING_CREDITS,
+            cost_estimate_cents=estimate_cents(values["steps"]), callback_url=callback_url,
+            **values,
+        )
+        if run.credits:
+            credits.spend(model.user, run.credits, reason=f"Training of {model.name}",
+                          reference=f"train:{run.id}")
+        model.status = PersonalModel.Status.QUEUED
+        model.queued_at = timezone.now()
+        model.save()
+        record(run, f"Training queued with {trainer(provider).label}: {count} photos, "
+                    f"{values['steps']} steps.", credits=run.credits,
+               cost_estimate_cents=str(run.cost_estimate_cents))
+        enqueue(advance_training, str(run.id))
+    return run
+
+
+def request_cancel(run: TrainingRun) -> TrainingRun:
+    """Flag the run for the worker that holds it (the next step cancels it)."""
+    with transaction.atomic():
+        run = TrainingRun.objects.select_for_update().get(pk=run.pk)
+        if run.is_finished:
+            raise Conflict(f"The training has already {run.get_status_display().lower()}.",
+                           status=run.status)
+        if not run.cancel_requested:
+            run.cancel_requested = True
+            run.save(update_fields=["cancel_requested", "updated_at"])
+            record(run, "Cancel requested.")
+        enqueue(advance_training, str(run.id))
+    return run
+
+
+def cancel_now(run: TrainingRun) -> TrainingRun:
+    """Cancel at once when no worker holds the run; otherwise flag it for the worker."""
+    claimed = pipeline.claim(run.pk)
+    if claimed is None:
+        return request_cancel(run)
+    try:
+        claimed.cancel_requested = True
+        save(claimed, "cancel_requested")
+        record(claimed, "Cancel requested.")
+        pipeline.cancel(claimed, trainer(claimed.provider))
+    finally:
+        pipeline.release(claimed)
+    claimed.refresh_from_db()
+    return claimed
+
+
+def retry(run: TrainingRun) -> TrainingRun:
+    if not can_retry(run):
+        raise Conflict("This training cannot be retried now.")
+    return start_training(run.model, provider=run.provider, steps=run.steps,
+                          learning_rate=run.learning_rate, lora_rank=run.lora_rank)

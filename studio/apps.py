@@ -3,4 +3,6 @@ from django.apps import AppConfig
 
 class StudioConfig(AppConfig):
     name = "studio"
-    verbose_name = "Personal models"
+
+    def ready(self):
+        from studio import receivers  # noqa: F401  (connects the signal receivers)

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET
 
 from likeness.files import serve_file
 from studio.models import TrainingRun
-from studio.tasks import ZIP_SALT
+from studio.pipeline import ZIP_SALT
 
 
 @require_GET

@@ -4,7 +4,7 @@ studio.actions stays the one place that decides what is allowed."""
 from django import forms
 from django.utils.html import escape
 
-from studio.actions import TRAINING_DEFAULTS, TRAINING_RANGES
+from studio.catalogue import TRAINING_DEFAULTS, TRAINING_RANGES
 from studio.models import PersonalModel
 
 # What each subject class means on its radio card.

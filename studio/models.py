@@ -2,6 +2,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class PersonalModel(models.Model):
@@ -65,6 +66,19 @@ class PersonalModel(models.Model):
     @property
     def cover(self):
         return self.photos.order_by("created_at").first()
+
+
+class SlotChoice(models.Model):
+    """After a downgrade to fewer model slots: the models the customer chose to keep using
+    (studio.slots)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                related_name="slot_choice")
+    kept_model_ids = models.JSONField(default=list, blank=True)
+    chosen_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"models kept by {self.user_id}"
 
 
 def photo_path(instance, filename):
@@ -195,8 +209,6 @@ class TrainingRun(models.Model):
     def duration(self):
         if not self.started_at:
             return None
-        from django.utils import timezone
-
         return (self.finished_at or timezone.now()) - self.started_at
 
 

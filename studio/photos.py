@@ -18,6 +18,8 @@ import pillow_heif
 from django.conf import settings
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
+from studio.uploads import PhotoRejected, inspect_upload
+
 pillow_heif.register_heif_opener()
 
 ALLOWED_FORMATS = ("JPEG", "PNG", "WEBP", "HEIF")
@@ -26,13 +28,6 @@ THUMBNAIL_SIDE = 384
 SHARPNESS_SIDE = 512  # sharpness is measured at one scale, so thresholds mean the same thing
 DETECTION_SIDE = 1024
 NEAR_DUPLICATE_BITS = 8  # of 64: closer than this is the same photo, re-encoded or resized
-
-
-class PhotoRejected(Exception):
-    def __init__(self, code: str, reason: str):
-        super().__init__(reason)
-        self.code = code
-        self.reason = reason
 
 
 @dataclass
@@ -179,6 +174,24 @@ def sharpness(image: Image.Image, face: tuple[int, int, int, int] | None) -> flo
     return float(laplacian.var())
 
 
+def the_face(image: Image.Image) -> tuple[int, int, int, int]:
+    """The one face of a person's photo, large enough; PhotoRejected otherwise."""
+    too_small = PhotoRejected("face_too_small",
+                              "The face is too small in this photo; use a closer shot.")
+    faces = find_faces(image)
+    if not faces and find_faces(image, upsample=1):
+        raise too_small
+    if not faces:
+        raise PhotoRejected("no_face",
+                            "No face was found. Use photos where the face is clearly visible.")
+    if len(faces) > 1:
+        raise PhotoRejected("multiple_faces",
+                            f"{len(faces)} faces were found; use photos of the person alone.")
+    if faces[0][2] < min(image.size) * settings.PHOTO_MIN_FACE_RATIO:
+        raise too_small
+    return faces[0]
+
+
 def check_photo(data: bytes, *, subject_class: str, existing: list[tuple[str, str]] = ()
                 ) -> CheckedPhoto:
     """Check one upload against the rules and the model's photos so far (`existing` holds
@@ -195,8 +208,6 @@ def check_photo(data: bytes, *, subject_class: str, existing: list[tuple[str, st
         raise PhotoRejected("duplicate", "This exact photo is already in the model.")
 
     if (sniffed := sniff(data[:16])) is not None:
-        from security.uploads import inspect_upload
-
         inspect_upload(data, sniffed)  # an image and nothing else (archives, markup, trailers)
     image, fmt = decode(data)
     image = _normalise(image)
@@ -206,33 +217,15 @@ def check_photo(data: bytes, *, subject_class: str, existing: list[tuple[str, st
     # reason to tell, not "no face".
     if sharpness(image, None) < settings.PHOTO_BLUR_THRESHOLD:
         raise blurry
-    face = None
-    if subject_class not in ("dog", "cat"):
-        faces = find_faces(image)
-        if not faces and find_faces(image, upsample=1):
-            raise PhotoRejected("face_too_small",
-                                "The face is too small in this photo; use a closer shot.")
-        if not faces:
-            raise PhotoRejected("no_face",
-                                "No face was found. Use photos where the face is clearly visible.")
-        if len(faces) > 1:
-            raise PhotoRejected("multiple_faces",
-                                f"{len(faces)} faces were found; use photos of the person alone.")
-        face = faces[0]
-        if face[2] < min(image.size) * settings.PHOTO_MIN_FACE_RATIO:
-            raise PhotoRejected("face_too_small",
-                                "The face is too small in this photo; use a closer shot.")
-
+    face = None if subject_class in ("dog", "cat") else the_face(image)
     score = sharpness(image, face)
     if score < settings.PHOTO_BLUR_THRESHOLD:
         raise blurry
-
     phash = str(imagehash.phash(image))
     for _, other in existing:
         if imagehash.hex_to_hash(other) - imagehash.hex_to_hash(phash) <= NEAR_DUPLICATE_BITS:
             raise PhotoRejected("near_duplicate",
                                 "This photo is almost the same as one already in the model.")
-
     thumb = image.copy()
     thumb.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE), Image.Resampling.LANCZOS)
     return CheckedPhoto(

@@ -6,11 +6,9 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from credits.actions import InsufficientCredits
-from likeness.errors import Conflict, InvalidInput
-from studio import training
+from likeness.errors import DomainError, show
+from studio import actions, runs
 from studio.models import Cleanup, PersonalModel, TrainingRun
-from studio.tasks import cancel_now
 
 
 @login_required
@@ -22,8 +20,8 @@ def training_list(request):
 
 
 def _run_context(run):
-    return {"run": run, "events": run.events.all(), "explanation": training.explain(run),
-            "can_retry": training.can_retry(run), "stages": TrainingRun.STAGES}
+    return {"run": run, "events": run.events.all(), "explanation": runs.explain(run),
+            "can_retry": runs.can_retry(run), "stages": TrainingRun.STAGES}
 
 
 @login_required
@@ -38,16 +36,23 @@ def training_status(request, pk):
     return render(request, "training/detail.html#status", _run_context(run))
 
 
+def _attempt(request, action, *args):
+    """The action's result, or None when it refused (the refusal is shown as a message)."""
+    try:
+        return action(*args)
+    except DomainError as exc:
+        show(request, exc)
+        return None
+
+
 @login_required
 @require_POST
 def training_cancel(request, pk):
     run = get_object_or_404(TrainingRun, pk=pk, user=request.user)
-    try:
-        run = cancel_now(run)
-        messages.success(request, "Training canceled." if run.is_finished
+    canceled = _attempt(request, actions.cancel_now, run)
+    if canceled is not None:
+        messages.success(request, "Training canceled." if canceled.is_finished
                          else "Canceling the training…")
-    except Conflict as exc:
-        messages.error(request, exc.message)
     return redirect("training_detail", pk=run.pk)
 
 
@@ -55,10 +60,8 @@ def training_cancel(request, pk):
 @require_POST
 def training_retry(request, pk):
     run = get_object_or_404(TrainingRun, pk=pk, user=request.user)
-    try:
-        new = training.retry(run)
-    except (Conflict, InvalidInput, InsufficientCredits) as exc:
-        messages.error(request, getattr(exc, "message", str(exc)))
+    new = _attempt(request, actions.retry, run)
+    if new is None:
         return redirect("training_detail", pk=run.pk)
     messages.success(request, "Training started again.")
     return redirect("training_detail", pk=new.pk)
@@ -68,10 +71,8 @@ def training_retry(request, pk):
 @require_POST
 def model_train(request, pk):
     model = get_object_or_404(PersonalModel, pk=pk, user=request.user)
-    try:
-        run = training.start_training(model)
-    except (Conflict, InvalidInput, InsufficientCredits) as exc:
-        messages.error(request, getattr(exc, "message", str(exc)))
+    run = _attempt(request, actions.start_training, model)
+    if run is None:
         return redirect("model_detail", pk=model.pk)
     messages.success(request, "Training started. You can follow it here.")
     return redirect("training_detail", pk=run.pk)

@@ -1,8 +1,8 @@
 """Personal models on the web: the list, the three-step creation wizard (details, photos,
 review), the model page, deletion, and the photo files.
 
-The views are thin: studio.actions decides and raises InvalidInput, LimitReached or Conflict,
-and the views turn those into form errors and messages. Every lookup is filtered by the signed-in
+The views are thin: studio.actions decides and raises a DomainError, and the views show it on
+the form or as a message (likeness.errors.show). Every lookup is filtered by the signed-in
 user, so another account's model or photo is a 404, never a 403."""
 
 from django.conf import settings
@@ -15,13 +15,12 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from credits.actions import InsufficientCredits
-from likeness.errors import Conflict, InvalidInput, LimitReached
+from likeness.errors import Conflict, DomainError, InsufficientCredits, LimitReached, show
 from likeness.files import serve_file
-from studio import actions
+from studio import actions, catalogue
 from studio.forms import ModelDetailsForm, TrainingForm
 from studio.models import PersonalModel, TrainingPhoto
-from studio.training import start_training
+from studio.slots import slots
 
 
 def _model(request, pk):
@@ -46,11 +45,11 @@ WIZARD_STEPS = [(1, "Details", "model_new"), (2, "Photos", "model_photos"),
 
 def _limits(count=0):
     """The photo limits, and where `count` photos stand against them, for the count meter."""
-    low, high = settings.MODEL_RECOMMENDED_PHOTOS
-    return {"min_photos": settings.MODEL_MIN_PHOTOS, "max_photos": settings.MODEL_MAX_PHOTOS,
+    low, high = catalogue.MODEL_RECOMMENDED_PHOTOS
+    return {"min_photos": catalogue.MODEL_MIN_PHOTOS, "max_photos": catalogue.MODEL_MAX_PHOTOS,
             "recommended_low": low, "recommended_high": high, "count": count,
-            "photos_needed": max(0, settings.MODEL_MIN_PHOTOS - count),
-            "meter_cells": range(1, settings.MODEL_MAX_PHOTOS + 1),
+            "photos_needed": max(0, catalogue.MODEL_MIN_PHOTOS - count),
+            "meter_cells": range(1, catalogue.MODEL_MAX_PHOTOS + 1),
             "wizard_steps": WIZARD_STEPS}
 
 
@@ -65,7 +64,7 @@ def _next_url(request, default):
 @login_required
 def model_list(request):
     return render(request, "studio/models.html", {
-        "models": _user_models(request.user), "slots": actions.slots(request.user),
+        "models": _user_models(request.user), "slots": slots(request.user),
         "plan": request.user.plan_info, **_limits(),
     })
 
@@ -73,17 +72,17 @@ def model_list(request):
 @login_required
 def model_new(request):
     """Step 1. When the plan's slots are full the page lists the models instead of the form."""
-    usage = actions.slots(request.user)
+    usage = slots(request.user)
     form = ModelDetailsForm(request.POST or None,
                             initial={"trigger_word": actions.suggest_trigger_word()})
     full = usage["used"] >= usage["limit"]
     if request.method == "POST" and not full and form.is_valid():
         try:
             model = actions.create_model(request.user, **form.cleaned_data)
-        except InvalidInput as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         except LimitReached:
-            full, usage = True, actions.slots(request.user)
+            full, usage = True, slots(request.user)
+        except DomainError as exc:
+            show(request, exc, form)
         else:
             messages.success(request, f"“{model.name}” is saved as a draft. Now add photos.")
             return redirect("model_photos", pk=model.pk)
@@ -128,7 +127,7 @@ def model_photos(request, pk):
         except Conflict as exc:
             if _wants_json(request):
                 return JsonResponse({"error": "conflict", "message": exc.message}, status=409)
-            messages.error(request, exc.message)
+            show(request, exc)
             return redirect("model_detail", pk=model.pk)
         if _wants_json(request):
             return JsonResponse({"accepted": [_photo_json(p) for p in accepted],
@@ -155,7 +154,7 @@ def model_photo_delete(request, pk, photo_id):
     except Conflict as exc:
         if _wants_json(request):
             return JsonResponse({"error": "conflict", "message": exc.message}, status=409)
-        messages.error(request, exc.message)
+        show(request, exc)
         return redirect("model_detail", pk=pk)
     if _wants_json(request):
         return JsonResponse({"deleted": str(photo_id),
@@ -176,16 +175,14 @@ def model_review(request, pk):
         queue = request.POST.get("action") == "queue"
         try:
             if queue:
-                run = start_training(model, **form.cleaned_data)
+                run = actions.start_training(model, **form.cleaned_data)
             else:
                 actions.update_parameters(model, **form.cleaned_data)
-        except InvalidInput as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         except InsufficientCredits as exc:
             form.add_error(None, f"Training costs {exc.needed} credits and your balance is "
                                  f"{exc.balance}. Buy credits or save the model as a draft.")
-        except Conflict as exc:
-            form.add_error(None, exc.message)
+        except DomainError as exc:
+            show(request, exc, form)
         else:
             if queue:
                 messages.success(request, f"Training of “{model.name}” has started.")

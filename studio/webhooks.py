@@ -12,17 +12,14 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from jobs.queue import enqueue
-from providers import replicate
-from providers.base import ProviderError
+from likeness.errors import ProviderError, error_body
+from providers.replicate import webhooks as replicate
 from studio.models import TrainingRun, WebhookDelivery
-from studio.training import record
+from studio.pipeline import run_token
+from studio.runs import record
+from studio.tasks import advance_training
 
 logger = logging.getLogger(__name__)
-TOKEN_SALT = "likeness.training-webhook"
-
-
-def run_token(run_id) -> str:
-    return signing.Signer(salt=TOKEN_SALT).signature(str(run_id))
 
 
 def token_is_valid(run_id: str, token: str) -> bool:
@@ -30,14 +27,11 @@ def token_is_valid(run_id: str, token: str) -> bool:
 
 
 def _refused(message):
-    return JsonResponse({"error": {"code": "bad_signature", "message": message, "details": {}}},
-                        status=400)
+    return JsonResponse(error_body("bad_signature", message), status=400)
 
 
 def _accept(provider: str, delivery_id: str, run: TrainingRun | None, payload: dict,
             summary: str):
-    from studio.tasks import advance_training
-
     try:
         with transaction.atomic():
             WebhookDelivery.objects.create(provider=provider, delivery_id=delivery_id[:200],
@@ -57,8 +51,7 @@ def replicate_webhook(request):
         valid = replicate.verify_webhook(request.headers, request.body)
     except ProviderError as exc:  # no secret to check with: ask Replicate to try again later
         logger.warning("cannot verify a Replicate webhook: %s", exc)
-        return JsonResponse({"error": {"code": "unavailable", "message": str(exc),
-                                       "details": {}}}, status=503)
+        return JsonResponse(error_body("unavailable", str(exc)), status=503)
     if not valid:
         return _refused("The webhook signature does not match.")
     try:

@@ -1,5 +1,7 @@
 from django.conf import settings
 
+from credits.actions import get_balance
+
 
 def site(request):
     context = {
@@ -8,7 +10,5 @@ def site(request):
     }
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
-        from credits.actions import get_balance
-
         context["credit_balance"] = get_balance(user)
     return context

@@ -1,4 +1,4 @@
-"""The landing page, the dashboard, credits, API keys and the demo mail outbox."""
+"""The landing page, the dashboard, credits and the demo mail outbox."""
 
 import re
 from email import policy
@@ -7,21 +7,16 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 from django.conf import settings
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.shortcuts import render
 
-from api.callbacks import signing_secret
-from api.keys import create_api_key, revoke_api_key
-from api.models import ApiKey
-from billing.plans import PLANS
+from accounts.plans import PLANS
 from credits.models import CreditEntry
 from generation.catalogue import BASE_MODELS
 from generation.models import Generation, Image
-from studio.actions import slots
+from studio.slots import slots
 
 OUTBOX_NAME = re.compile(r"^[0-9]+-[0-9a-f]{8}\.eml$")
 
@@ -51,29 +46,6 @@ def credits(request):
     entries = CreditEntry.objects.filter(user=request.user)
     page = Paginator(entries, 25).get_page(request.GET.get("page"))
     return render(request, "web/credits.html", {"page_obj": page, "plan": request.user.plan_info})
-
-
-@login_required
-def api_keys(request):
-    created_raw = None
-    if request.method == "POST":
-        key, created_raw = create_api_key(request.user, request.POST.get("name", ""))
-        messages.success(request, f"API key “{key.name}” created. Copy it now.")
-    keys = ApiKey.objects.filter(user=request.user)
-    return render(request, "web/api_keys.html", {
-        "keys": keys, "created_raw": created_raw, "signing_secret": signing_secret(request.user),
-    })
-
-
-@login_required
-@require_POST
-def api_key_revoke(request, pk):
-    key = get_object_or_404(ApiKey, pk=pk, user=request.user)
-    if revoke_api_key(request.user, key.pk):
-        messages.success(request, f"API key “{key.name}” revoked. It no longer works.")
-    else:
-        messages.info(request, f"API key “{key.name}” was already revoked.")
-    return redirect("api_keys")
 
 
 def _outbox_dir() -> Path:

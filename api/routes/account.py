@@ -3,12 +3,13 @@
 from django.http import HttpRequest
 from ninja import Query, Router
 
+from accounts.plans import PLANS
 from api.errors import ERRORS_AUTH, ErrorOut
-from api.pagination import PageParams, paginate
+from api.pagination import PageParams
 from api.schemas import CreditsOut, MeOut, PlanOut
-from billing.plans import PLANS
 from credits.actions import get_balance
 from credits.models import CreditEntry
+from likeness.pagination import paginate
 from studio.actions import slots
 
 router = Router(tags=["Account"])

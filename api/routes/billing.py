@@ -7,10 +7,10 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema
 from pydantic import ConfigDict
 
+from accounts.plans import PACKS, PLANS
 from api.errors import ERRORS_AUTH, ApiError, ErrorOut
 from billing import actions
-from billing.plans import PACKS, PLANS
-from billing.stripe_api import BillingNotConfigured, StripeUnavailable
+from likeness.errors import ProviderError
 
 router = Router(tags=["Billing"])
 
@@ -43,9 +43,7 @@ ERRORS = {**ERRORS_AUTH, 409: ErrorOut, 422: ErrorOut, 502: ErrorOut, 503: Error
 def _stripe_call(fn, *args, **kwargs) -> dict:
     try:
         return {"url": fn(*args, **kwargs)}
-    except BillingNotConfigured as exc:
-        raise ApiError(503, "billing_not_configured", str(exc))
-    except StripeUnavailable as exc:
+    except ProviderError as exc:  # Stripe could not be reached, or refused
         raise ApiError(502, "payment_provider_error", exc.message)
 
 

@@ -1,16 +1,17 @@
 """POST /generations and GET /generations/{id}."""
 
+from django.conf import settings
 from django.http import HttpRequest
+from django.test import RequestFactory
 from ninja import Router, Status
 from ninja.decorators import decorate_view
 
-from api.errors import ERRORS_READ, ApiError, ErrorOut
+from api.errors import ERRORS_READ, ErrorOut
 from api.idempotency import idempotent
 from api.routes.images import image_out
 from api.routes.lookup import owned
 from api.schemas import GenerationCreatedOut, GenerationIn, GenerationOut
-from api.throttles import limits
-from generation.actions import ModelNotFound, create_generation
+from generation.actions import create_generation
 from generation.models import Generation
 
 router = Router(tags=["Generations"])
@@ -20,7 +21,6 @@ router = Router(tags=["Generations"])
     "/generations",
     response={202: GenerationCreatedOut, 401: ErrorOut, 402: ErrorOut, 403: ErrorOut,
               404: ErrorOut, 409: ErrorOut, 422: ErrorOut, 429: ErrorOut},
-    throttle=limits("generations", "RATE_LIMIT_GENERATIONS"),
     summary="Generate images",
     description="Reserves the credits (credits_per_image x num_images; a personal model costs "
                 "its own price) and queues the work; poll GET /generations/{id}. Images that "
@@ -34,24 +34,21 @@ router = Router(tags=["Generations"])
 )
 @decorate_view(idempotent)
 def create(request: HttpRequest, payload: GenerationIn):
-    try:
-        generation = create_generation(
-            request.auth,
-            prompt=payload.prompt,
-            base_model=payload.base_model,
-            model_id=payload.model_id,
-            style=payload.style,
-            aspect_ratio=payload.aspect_ratio,
-            num_images=payload.num_images,
-            steps=payload.steps,
-            guidance=payload.guidance,
-            seed=payload.seed,
-            negative_prompt=payload.negative_prompt,
-            lora_scale=payload.lora_scale,
-            callback_url=payload.callback_url,
-        )
-    except ModelNotFound as exc:
-        raise ApiError(404, "not_found", str(exc))
+    generation = create_generation(
+        request.auth,
+        prompt=payload.prompt,
+        base_model=payload.base_model,
+        model_id=payload.model_id,
+        style=payload.style,
+        aspect_ratio=payload.aspect_ratio,
+        num_images=payload.num_images,
+        steps=payload.steps,
+        guidance=payload.guidance,
+        seed=payload.seed,
+        negative_prompt=payload.negative_prompt,
+        lora_scale=payload.lora_scale,
+        callback_url=payload.callback_url,
+    )
     return Status(202, {
         "id": str(generation.id),
         "status": generation.status,
@@ -71,9 +68,6 @@ def get_generation(request: HttpRequest, generation_id: str):
 
 def generation_payload(generation_id) -> dict | None:
     """The generation as GET /generations/{id} shows it, for its completion callback."""
-    from django.conf import settings
-    from django.test import RequestFactory
-
     generation = Generation.objects.filter(pk=generation_id).first()
     if generation is None:
         return None

@@ -25,12 +25,13 @@ from api.schemas import (
     ImagePatchIn,
     ShareOut,
 )
-from gallery import actions, delivery, sharing
+from gallery import actions, sharing
 from gallery.archive import archive_response, download_name
 from gallery.filters import ImageFilters as Filters
 from gallery.filters import page
 from generation.models import Image
 from likeness.files import serve_file
+from providers.registry import delivery
 
 router = Router(tags=["Images"])
 
@@ -214,7 +215,7 @@ def _serve(field, content_type: str, filename: str, download: bool = False):
             openapi_extra=_binary("The image.", "image/png", "image/jpeg", "image/webp"))
 def image_file(request: HttpRequest, image_id: str, download: bool = False):
     image = owned(Image.objects, request.auth, image_id, "image")
-    if not download and (url := delivery.delivery_url(image)):
+    if not download and (url := delivery().delivery_url(image)):
         return HttpResponseRedirect(url)
     return _serve(image.file, image.content_type, download_name(image), download)
 

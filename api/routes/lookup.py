@@ -3,7 +3,7 @@ that is not a UUID, is the same 404, so ids cannot be probed."""
 
 import uuid
 
-from api.errors import NotFound
+from likeness.errors import NotFound
 
 
 def owned(queryset, user, object_id: str, label: str):

@@ -13,10 +13,11 @@ from ninja.decorators import decorate_view
 from ninja.files import UploadedFile
 
 from api.errors import ERRORS_AUTH, ERRORS_CHANGE, ERRORS_READ, ErrorOut, error_response
-from api.pagination import PageParams, paginate
+from api.pagination import PageParams
 from api.routes.images import _binary, _serve
 from api.routes.lookup import owned
 from api.schemas import ModelIn, ModelListOut, ModelOut, PhotoListOut, PhotoUploadOut
+from likeness.pagination import paginate
 from studio.actions import add_photos, create_model, delete_model, delete_photo
 from studio.models import PersonalModel, TrainingPhoto
 

@@ -6,14 +6,14 @@ from ninja.decorators import decorate_view
 
 from api.errors import ERRORS_AUTH, ERRORS_CHANGE, ERRORS_READ, ErrorOut
 from api.idempotency import idempotent
-from api.pagination import PageParams, paginate
+from api.pagination import PageParams
 from api.routes.lookup import owned
 from api.schemas import TrainIn, TrainingListOut, TrainingOut
-from api.throttles import limits
 from likeness.errors import Conflict
+from likeness.pagination import paginate
+from studio.actions import cancel_now, start_training
 from studio.models import PersonalModel, TrainingRun
-from studio.tasks import cancel_now
-from studio.training import active_run, explain, start_training
+from studio.runs import active_run, explain
 
 router = Router(tags=["Training"])
 
@@ -53,7 +53,6 @@ def _runs(user):
 @router.post("/models/{model_id}/train",
              response={202: TrainingOut, 402: ErrorOut, 422: ErrorOut, 429: ErrorOut,
                        **ERRORS_CHANGE},
-             throttle=limits("trainings", "RATE_LIMIT_TRAININGS"),
              summary="Train a personal model",
              description="Charges the training's credits and starts the pipeline (packaging → "
                          "uploading → training → publishing → done). 402 insufficient_credits; "

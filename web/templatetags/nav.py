@@ -3,6 +3,8 @@
 from django import template
 from django.urls import reverse
 
+from billing.banners import banners_for
+
 register = template.Library()
 
 # (label, url name, url names that count as inside this section, SVG path)
@@ -54,8 +56,6 @@ def nav_items(context):
 @register.simple_tag(takes_context=True)
 def billing_banners(context):
     """Billing's in-app notices for the signed-in user (templates/billing/_banners.html)."""
-    from billing.banners import banners_for
-
     request = context.get("request")
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:

@@ -4,6 +4,7 @@ templates/components/*.html and these tags, so a button or a badge looks the sam
 from django import template
 
 from generation.catalogue import BASE_MODELS
+from generation.styles import STYLES
 
 register = template.Library()
 
@@ -136,8 +137,6 @@ def model_name(base_model_id):
 @register.filter
 def style_name(style_id):
     """A style's name from its id ("" for none)."""
-    from generation.styles import STYLES
-
     style = STYLES.get(str(style_id or ""))
     return style.name if style else (style_id or "")
 

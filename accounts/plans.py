@@ -1,7 +1,9 @@
 """The plans and credit packs, defined once. The landing page's pricing, the billing page, the
-API's GET /plans and every limit in the product read from here."""
+API's GET /plans and every limit in the product read from here; billing sells them."""
 
 from dataclasses import dataclass
+
+from django.conf import settings
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,7 @@ PLANS: dict[str, Plan] = {
     ),
 }
 DEFAULT_PLAN = "free"
+DEMO_CREDITS = 1000  # the demo account made by `manage.py create_demo_account` holds this many
 PLAN_CHOICES = [(plan.id, plan.name) for plan in PLANS.values()]
 
 
@@ -66,8 +69,6 @@ PACKS: dict[str, CreditPack] = {
 def price_id(item_id: str) -> str:
     """The Stripe price of a paid plan or a pack, from settings (STRIPE_PRICE_<PLAN>,
     STRIPE_PRICE_PACK_<N>); empty when not configured."""
-    from django.conf import settings
-
     return settings.STRIPE_PRICES.get(item_id, "")
 
 

@@ -1,5 +1,4 @@
-"""A customer's data rights: export everything, delete everything, and keep training photos
-no longer than the operator's retention setting.
+"""A customer's data rights: export everything, delete everything.
 
 Deletion removes every file of the account from our storage at once (training photos and
 thumbnails, images and thumbnails, training ZIPs, weights), cancels the Stripe subscription,
@@ -11,14 +10,28 @@ import json
 import logging
 import secrets
 import zipfile
-from datetime import timedelta
 
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.core.files.storage import default_storage
+from django.core.mail import send_mail
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import AccountDeletion
+from api.models import ApiKey
+from billing.models import Payment, Subscription
+from credits.models import CreditEntry
+from gallery.actions import delete_images
+from gallery.archive import ZipPipe
+from generation.models import Generation, Image
+from jobs.queue import enqueue
+from providers.stripe import client as stripe_api
+from studio.actions import delete_model
+from studio.models import Cleanup, PersonalModel, TrainingPhoto, TrainingRun
+from studio.tasks import sweep_cleanups
 
 logger = logging.getLogger(__name__)
 CHUNK = 64 * 1024
@@ -34,15 +47,6 @@ def _iso(value):
 
 def account_data(user) -> dict:
     """Everything we hold about the account, as JSON-ready data (files go in the ZIP)."""
-    from allauth.account.models import EmailAddress
-    from allauth.mfa.models import Authenticator
-
-    from api.models import ApiKey
-    from billing.models import Payment, Subscription
-    from credits.models import CreditEntry
-    from generation.models import Generation, Image
-    from studio.models import PersonalModel, TrainingPhoto, TrainingRun
-
     def rows(queryset, *fields, **computed):
         out = []
         for obj in queryset:
@@ -100,9 +104,6 @@ def _image_name(image) -> str:
 
 
 def _files(user):
-    from generation.models import Image
-    from studio.models import TrainingPhoto
-
     for image in Image.objects.filter(user=user).only("id", "generation_id", "file"):
         if image.file.name:
             yield _image_name(image), image.file
@@ -113,9 +114,7 @@ def _files(user):
 
 def export_stream(user):
     """The export as a streamed ZIP: data.json first, then every image and training photo."""
-    from gallery.archive import _Pipe
-
-    pipe = _Pipe()
+    pipe = ZipPipe()
     data = json.dumps(account_data(user), indent=2, ensure_ascii=False).encode()
     files = list(_files(user))
     with zipfile.ZipFile(pipe, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as zf:
@@ -140,9 +139,6 @@ def export_stream(user):
 
 def cancel_subscriptions(user) -> list[str]:
     """Cancel at Stripe every subscription still billing; the ids canceled."""
-    from billing import stripe_api
-    from billing.models import Subscription
-
     live = list(Subscription.objects.filter(user=user).exclude(
         status__in=["canceled", "incomplete_expired"]).values_list("stripe_id", flat=True))
     if not live:
@@ -153,7 +149,7 @@ def cancel_subscriptions(user) -> list[str]:
     canceled = []
     for stripe_id in live:
         try:
-            stripe_api._call("cancel the subscription",
+            stripe_api.call("cancel the subscription",
                              stripe_api.client().v1.subscriptions.cancel, stripe_id)
         except stripe_api.StripeUnavailable as exc:
             if "No such subscription" not in exc.message:
@@ -180,13 +176,6 @@ def _remove_folder(path: str) -> int:
 
 
 def delete_account(user) -> AccountDeletion:
-    from gallery.actions import delete_images
-    from generation.models import Generation, Image
-    from jobs.queue import enqueue
-    from studio.actions import delete_model
-    from studio.models import Cleanup, PersonalModel, TrainingPhoto, TrainingRun
-    from studio.tasks import sweep_cleanups
-
     canceled = cancel_subscriptions(user)  # first: nothing is deleted if Stripe says no
     counts = {
         "personal_models": PersonalModel.objects.filter(user=user).count(),
@@ -221,17 +210,12 @@ def delete_account(user) -> AccountDeletion:
 
 
 def deletion_status(receipt: AccountDeletion) -> list[dict]:
-    from studio.models import Cleanup
-
     return [{"kind": c.get_kind_display(), "provider": c.provider, "target": c.target,
              "done": c.done_at is not None, "done_at": c.done_at, "error": c.error}
             for c in Cleanup.objects.filter(pk__in=receipt.cleanup_ids).order_by("pk")]
 
 
 def _send_receipt(email: str, receipt: AccountDeletion):
-    from django.core.mail import send_mail
-    from django.urls import reverse
-
     url = settings.PUBLIC_BASE_URL + reverse("account_deleted", args=[receipt.token])
     try:
         send_mail("Your Likeness account is deleted",
@@ -244,28 +228,3 @@ def _send_receipt(email: str, receipt: AccountDeletion):
                   None, [email])
     except Exception:
         logger.exception("could not send the deletion receipt")
-
-
-def apply_photo_retention(now=None) -> int:
-    """Delete the training photos of models whose training ended more than
-    TRAINING_PHOTO_RETENTION_DAYS ago (off when 0). The trained model keeps working."""
-    from studio.models import PersonalModel, TrainingPhoto, TrainingRun
-
-    days = settings.TRAINING_PHOTO_RETENTION_DAYS
-    if days <= 0:
-        return 0
-    cutoff = (now or timezone.now()) - timedelta(days=days)
-    busy = TrainingRun.objects.exclude(status__in=TrainingRun.FINAL).values("model_id")
-    done = TrainingRun.objects.filter(status__in=TrainingRun.FINAL, finished_at__lte=cutoff)
-    models = PersonalModel.objects.filter(pk__in=done.values("model_id")).exclude(
-        pk__in=busy).exclude(status=PersonalModel.Status.DRAFT)
-    removed = 0
-    for photo in TrainingPhoto.objects.filter(model__in=models):
-        for field in (photo.file, photo.thumbnail):
-            if field.name:
-                default_storage.delete(field.name)
-        photo.delete()
-        removed += 1
-    if removed:
-        logger.info("retention: deleted %d training photos older than %d days", removed, days)
-    return removed

@@ -13,13 +13,24 @@ import zipfile
 
 from django.conf import settings
 
+from likeness.errors import DomainError
+
 MARKUP = re.compile(rb"<\s*(script|html|iframe|body|svg|object|embed)\b|<\?php|javascript:",
                     re.IGNORECASE)
 
 
-def _reject(code, reason):
-    from studio.photos import PhotoRejected
+class PhotoRejected(DomainError):
+    """A photo refused, with a code and a sentence a person understands."""
 
+    status = 422
+
+    def __init__(self, code: str, reason: str):
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+def _reject(code, reason):
     return PhotoRejected(code, reason)
 
 

@@ -1,20 +1,23 @@
-"""What a plan allows, applied to personal models.
+"""What a plan allows, applied to personal models: the model slots.
 
 A plan holds `model_slots` models. After a downgrade a customer may have more: nothing is
 deleted, every model stays viewable, but only `model_slots` of them can be trained or used for
-new images. Until the customer chooses which to keep (billing.views.choose_models), the kept
+new images. Until the customer chooses which to keep (the billing page's choose_models), the kept
 ones are the trained (ready) models first, oldest first -- so the models they relied on longest
 keep working -- and the rest are locked. Deleting a model or upgrading frees the lock."""
 
-from django.db import transaction
 from django.utils import timezone
 
 from likeness.errors import LimitReached
+from studio.models import PersonalModel, SlotChoice
+
+
+def slots(user) -> dict:
+    return {"used": PersonalModel.objects.filter(user=user).count(),
+            "limit": user.plan_info.model_slots}
 
 
 def _models(user):
-    from studio.models import PersonalModel
-
     return PersonalModel.objects.filter(user=user)
 
 
@@ -29,10 +32,8 @@ def usable_model_ids(user) -> set:
     limit = user.plan_info.model_slots
     if len(models) <= limit:
         return {m.pk for m in models}
-    from billing.models import BillingAccount
-
-    account = BillingAccount.objects.filter(user=user).first()
-    chosen = {str(i) for i in (account.kept_model_ids if account else [])}
+    choice = SlotChoice.objects.filter(user=user).first()
+    chosen = {str(i) for i in (choice.kept_model_ids if choice else [])}
     kept = [m for m in models if str(m.pk) in chosen][:limit]
     # A chosen model that was deleted leaves room: fill it in the default order.
     for model in _default_order(models):
@@ -69,19 +70,14 @@ def ensure_usable(model) -> None:
 
 def needs_choice(user) -> bool:
     """More models than slots, and no choice made since the plan changed."""
-    from billing.models import BillingAccount
-
     if _models(user).count() <= user.plan_info.model_slots:
         return False
-    account = BillingAccount.objects.filter(user=user).first()
-    return not (account and account.models_chosen_at)
+    choice = SlotChoice.objects.filter(user=user).first()
+    return not (choice and choice.chosen_at)
 
 
 def keep_models(user, model_ids) -> list:
     """The customer's choice of the models to keep using after a downgrade."""
-    from billing.actions import account_for
-    from billing.models import BillingAccount
-
     limit = user.plan_info.model_slots
     owned = {str(pk) for pk in _models(user).values_list("pk", flat=True)}
     chosen = list(dict.fromkeys(str(i) for i in model_ids if str(i) in owned))
@@ -90,17 +86,12 @@ def keep_models(user, model_ids) -> list:
     if len(chosen) > limit:
         raise LimitReached(f"Your {user.plan_info.name} plan holds {limit} model(s); choose at "
                            f"most {limit}.", limit=limit, chosen=len(chosen))
-    with transaction.atomic():
-        account_for(user)
-        BillingAccount.objects.filter(user=user).update(
-            kept_model_ids=chosen, models_chosen_at=timezone.now())
+    SlotChoice.objects.update_or_create(
+        user=user, defaults={"kept_model_ids": chosen, "chosen_at": timezone.now()})
     return chosen
 
 
 def plan_changed(user, old_plan, new_plan) -> None:
     """Fewer slots than models: forget an earlier choice, so the customer is asked again."""
-    from billing.models import BillingAccount
-
     if new_plan.model_slots < old_plan.model_slots:
-        BillingAccount.objects.filter(user=user).update(kept_model_ids=[],
-                                                        models_chosen_at=None)
+        SlotChoice.objects.filter(user=user).update(kept_model_ids=[], chosen_at=None)

@@ -1,0 +1,14 @@
+"""The ledger's reactions to accounts: every new account gets the Free plan's credits once."""
+
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+
+from accounts.models import User
+from credits.actions import grant_signup_credits
+
+
+@receiver(post_save, sender=User, dispatch_uid="credits.welcome_grant")
+def welcome_grant(sender, instance, created, raw=False, **kwargs):
+    """Idempotent by reference: a second save grants nothing."""
+    if created and not raw:
+        grant_signup_credits(instance)
