@@ -4,24 +4,16 @@ customer on the same plan, charlie has no access to anything of theirs."""
 from unittest import mock
 
 import pytest
-from allauth.account.models import EmailAddress
 from django.core.cache import cache
 from django.db import connection
 from django_tasks_db.management.commands import db_worker
 
-from accounts.models import User
+from credits.actions import grant
+from tests.factories import make_personal_model, make_user
 
 # The browser fixtures (a real web server + worker, and Chromium) are shared by every browser
 # test, so one Chromium serves the whole session.
 pytest_plugins = ["tests.browser_fixtures"]
-
-PASSWORD = "correct-horse-battery-9"
-
-
-def make_user(email, *, password=PASSWORD, verified=True, **extra):
-    user = User.objects.create_user(email, password, **extra)
-    EmailAddress.objects.create(user=user, email=email, verified=verified, primary=True)
-    return user
 
 
 @pytest.fixture(autouse=True)
@@ -38,6 +30,44 @@ def _isolated_files(settings, tmp_path):
     cache.clear()  # rate-limit counters and the like never leak from one test to the next
     settings.DEMO_PROVIDER_DELAY = 0
     settings.JOB_RETRY_BASE_SECONDS = 0
+
+
+class FakeServers:
+    """The fakes of outside services (fakes/) a test module uses: each started once, at its
+    first use in the module, and reset whenever a test asks for it (and after the test)."""
+
+    def __init__(self):
+        self.running: dict[tuple, object] = {}
+
+    def get(self, cls, **options):
+        key = (cls, tuple(sorted(options.items())))
+        if key not in self.running:
+            self.running[key] = cls(**options).start()
+        fake = self.running[key]
+        fake.reset()
+        return fake
+
+    def reset_all(self):
+        for fake in self.running.values():
+            fake.reset()
+
+    def stop_all(self):
+        for fake in self.running.values():
+            fake.stop()
+
+
+@pytest.fixture(scope="module")
+def _fake_servers():
+    servers = FakeServers()
+    yield servers
+    servers.stop_all()
+
+
+@pytest.fixture
+def fake_servers(_fake_servers):
+    """`fake_servers.get(FakeStripe)`: the module's fake, reset for this test."""
+    yield _fake_servers
+    _fake_servers.reset_all()
 
 
 @pytest.fixture
@@ -62,14 +92,22 @@ def alice_client(client, alice):
 
 
 @pytest.fixture
-def run_jobs(db):
-    """Run every task that is ready now, in this process, the way `db_worker --batch` does."""
+def run_jobs(db, django_capture_on_commit_callbacks):
+    """Run every task that is ready now, in this process, the way `db_worker --batch` does.
+
+    Inside the test's transaction nothing commits, so what a task asks to run on commit (the
+    signals of finished work) runs when the task returns, as it would in a worker."""
+
+    class Worker(db_worker.Worker):
+        def run_task(self, db_task_result):
+            with django_capture_on_commit_callbacks(execute=True):
+                super().run_task(db_task_result)
 
     def run(max_tasks=None):
         # The worker closes "old" connections between tasks; inside the test's transaction that
         # would close PostgreSQL's test connection (the test client skips it the same way).
         with mock.patch.object(db_worker, "close_old_connections", lambda: None):
-            db_worker.Worker(
+            Worker(
                 queue_names=["*"], interval=0, batch=True, backend_name="default",
                 startup_delay=False, max_tasks=max_tasks, worker_id="pytest",
                 excluded_queue_names=[],
@@ -92,3 +130,14 @@ requires_postgres = pytest.mark.skipif(
     not _database_url_is_postgres(),
     reason="concurrency is proven on PostgreSQL (scripts/test runs it there with DATABASE_URL)",
 )
+
+
+@pytest.fixture
+def rich_alice(alice):
+    grant(alice, 95, reason="test", reference="test:generation")  # 100 credits in all
+    return alice
+
+
+@pytest.fixture
+def personal_model(rich_alice):
+    return make_personal_model(rich_alice)

@@ -5,7 +5,7 @@ from django.contrib.auth import authenticate
 from django.core.management import call_command
 
 from accounts.models import User
-from billing.plans import PLANS
+from accounts.plans import DEMO_CREDITS, PLANS
 from credits.actions import get_balance, grant_signup_credits, ledger_is_consistent
 from credits.models import CreditEntry
 
@@ -60,8 +60,8 @@ def test_create_demo_account_is_idempotent(db, settings):
     user = User.objects.get(email="demo@example.com")
     demo_grants = CreditEntry.objects.filter(user=user, reference=f"demo:{user.public_id}")
     welcome = PLANS["free"].monthly_credits
-    assert [(e.kind, e.delta) for e in demo_grants] == [("grant", settings.DEMO_CREDITS - welcome)]
-    assert settings.DEMO_CREDITS == 1000
+    assert [(e.kind, e.delta) for e in demo_grants] == [("grant", DEMO_CREDITS - welcome)]
+    assert DEMO_CREDITS == 1000
     # The welcome grant of every new account, topped up to the demo's 1,000, each once.
     assert get_balance(user) == 1000
     assert CreditEntry.objects.filter(user=user).count() == 2

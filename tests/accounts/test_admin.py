@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from generation.actions import create_generation
 from generation.models import Generation, Image
-from tests.conftest import make_user
+from tests.factories import make_user
 
 CHANGELISTS = [
     "admin:accounts_user_changelist",
@@ -17,7 +17,7 @@ CHANGELISTS = [
 
 @pytest.fixture
 def staff(db):
-    from tests.security.helpers import enable_totp
+    from tests.factories import enable_totp
 
     staff = make_user("staff@example.com", is_staff=True, is_superuser=True)
     enable_totp(staff)  # staff pages need two-factor authentication
@@ -66,7 +66,7 @@ def test_staff_can_view_a_generation_and_an_image(staff_client, finished_generat
 
 @pytest.mark.parametrize("name", CHANGELISTS)
 def test_a_customer_does_not_find_the_admin(alice_client, name):
-    # The admin is hidden from customers (security.middleware.StaffGuardMiddleware).
+    # The admin is hidden from customers (accounts.staff.StaffGuardMiddleware).
     response = alice_client.get(reverse(name))
     assert response.status_code == 404
 

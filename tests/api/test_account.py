@@ -1,4 +1,4 @@
-from billing.plans import PLANS
+from accounts.plans import PLANS
 from credits import actions as credits
 from generation.catalogue import ASPECT_RATIOS, BASE_MODELS
 from tests.api.conftest import assert_error

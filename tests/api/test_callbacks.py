@@ -9,10 +9,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from api.callbacks import check_url, deliver_callback, signing_secret
+from api.callbacks import deliver_callback, signing_secret
 from api.models import Callback
 from credits.actions import grant
 from likeness.errors import InvalidInput
+from likeness.http import check_public_url as check_url
 from studio import actions
 from studio.models import TrainingRun
 from tests.api.conftest import assert_error

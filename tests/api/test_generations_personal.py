@@ -7,7 +7,7 @@ from django_tasks_db.models import DBTaskResult
 from credits.actions import get_balance, grant
 from generation.models import Generation
 from tests.api.conftest import assert_error
-from tests.generation.conftest import make_personal_model
+from tests.factories import make_personal_model
 
 
 def post(client, body):

@@ -1,7 +1,8 @@
 from datetime import UTC, datetime, timedelta
 
 from generation.models import Image
-from tests.api.conftest import assert_error, make_generation, make_image, png_bytes, webp_bytes
+from tests.api.conftest import assert_error
+from tests.factories import make_generation, make_image, png_bytes, webp_bytes
 
 
 def ids(response):

@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 from django.http import StreamingHttpResponse
 
 from generation.models import Image
-from tests.api.conftest import assert_error, make_image
+from tests.api.conftest import assert_error
+from tests.factories import make_image
 
 
 def post_json(client, url, body):

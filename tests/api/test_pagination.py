@@ -4,11 +4,12 @@ from datetime import UTC, datetime
 
 from django.core import signing
 
-from api.pagination import encode_cursor
 from credits import actions as credits
 from credits.models import CreditEntry
 from generation.models import Image
-from tests.api.conftest import assert_error, make_generation, make_image
+from likeness.pagination import encode_cursor
+from tests.api.conftest import assert_error
+from tests.factories import make_generation, make_image
 
 
 def walk(client, path, limit):

@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from PIL import Image
 
+from studio import catalogue
 from studio.models import PersonalModel, TrainingPhoto
 from tests.api.conftest import assert_error
 from tests.storage import stored_names
@@ -162,8 +163,8 @@ def test_a_file_over_the_photo_limit_is_rejected_with_its_real_size(alice_api, m
     assert len(stored_names()) == 2
 
 
-def test_a_full_model_is_409_limit_reached(alice_api, model, settings):
-    settings.MODEL_MAX_PHOTOS = 2
+def test_a_full_model_is_409_limit_reached(alice_api, model, settings, monkeypatch):
+    monkeypatch.setattr(catalogue, "MODEL_MAX_PHOTOS", 2)
     first = upload(alice_api, model.id, ("a.jpg", person_jpeg(1)), ("b.jpg", person_jpeg(2)),
                    ("c.jpg", person_jpeg(3))).json()
     assert [r["code"] for r in first["rejected"]] == ["too_many_photos"]

@@ -1,7 +1,8 @@
 """Every object URL of alice's is a 404 for bob: the same answer as for an id that does not
 exist, so nothing tells him it is there."""
 
-from tests.api.conftest import assert_error, make_image
+from tests.api.conftest import assert_error
+from tests.factories import make_image
 
 
 def test_bob_gets_404_for_every_alice_object(alice, bob, alice_api, bob_api):

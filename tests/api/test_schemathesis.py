@@ -187,7 +187,7 @@ def seed_account(user, *, credits: int = 1_000_000) -> dict:
 def start_stripe_fake():
     """The fake Stripe with a price for every plan and pack, so the billing operations run as on
     a configured installation. The caller stops it."""
-    from billing.plans import PACKS, PLANS
+    from accounts.plans import PACKS, PLANS
     from fakes.stripe import FakeStripe
 
     fake = FakeStripe().start()
@@ -315,7 +315,7 @@ def stripe_fake():
 def fuzz_account(db, settings, stripe_fake):
     """A Pro account with an API key and everything seeded; returns (ids, auth headers)."""
     from api.keys import create_api_key
-    from tests.conftest import make_user
+    from tests.factories import make_user
 
     for name, value in FUZZ_SETTINGS.items():
         setattr(settings, name, value)

@@ -5,8 +5,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from accounts.plans import PACKS, PLANS
 from billing import actions
-from billing.plans import PACKS, PLANS
 from fakes.stripe import FakeStripe
 
 PRICES = {
@@ -18,17 +18,9 @@ PRICES = {
 }
 
 
-@pytest.fixture(scope="module")
-def _stripe_server():
-    fake = FakeStripe().start()
-    yield fake
-    fake.stop()
-
-
 @pytest.fixture
-def stripe_fake(_stripe_server, settings):
-    fake = _stripe_server
-    fake.reset()
+def stripe_fake(fake_servers, settings):
+    fake = fake_servers.get(FakeStripe)
     settings.STRIPE_SECRET_KEY = fake.token
     settings.STRIPE_API_BASE = fake.url
     settings.STRIPE_WEBHOOK_SECRET = fake.webhook_secret
@@ -39,8 +31,7 @@ def stripe_fake(_stripe_server, settings):
             fake.add_price(PRICES[plan.id], plan.price_cents, product=plan.name)
     for pack in PACKS.values():
         fake.add_price(PRICES[pack.id], pack.price_cents, interval=None, product=pack.name)
-    yield fake
-    fake.reset()
+    return fake
 
 
 @pytest.fixture

@@ -2,8 +2,8 @@
 
 import pytest
 
+from accounts.plans import PACKS, PLANS
 from api.keys import create_api_key
-from billing.plans import PACKS, PLANS
 
 
 @pytest.fixture

@@ -4,14 +4,14 @@ not usable until chosen) and Hugging Face repositories that follow the plan."""
 import pytest
 from huggingface_hub import HfApi
 
-from billing import enforcement
 from billing.models import Subscription
 from credits.actions import grant
 from fakes import FakeHuggingFace
 from likeness.errors import LimitReached
 from studio import actions as studio
+from studio import slots as enforcement
+from studio.actions import start_training
 from studio.models import PersonalModel
-from studio.training import start_training
 from tests.billing.conftest import PRICES
 from tests.studio.photos import person_jpeg
 
@@ -103,12 +103,12 @@ def test_a_usable_model_still_trains_after_a_downgrade(alice, stripe_fake, deliv
 
 
 @pytest.fixture
-def hub(settings):
-    with FakeHuggingFace(username="likeness") as fake:
-        settings.HF_TOKEN = fake.token
-        settings.HF_NAMESPACE = "likeness"
-        settings.HF_ENDPOINT = fake.url
-        yield fake
+def hub(settings, fake_servers):
+    fake = fake_servers.get(FakeHuggingFace, username="likeness")
+    settings.HF_TOKEN = fake.token
+    settings.HF_NAMESPACE = "likeness"
+    settings.HF_ENDPOINT = fake.url
+    return fake
 
 
 def test_repositories_follow_the_plan(alice, stripe_fake, deliver, checkout, hub, run_jobs):

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from accounts.models import User
-from billing import actions
+from billing import actions, sync
 from billing.models import BillingAccount, Payment, StripeEvent, Subscription
 from credits.actions import get_balance, ledger_is_consistent
 from credits.models import CreditEntry
@@ -120,7 +120,7 @@ def test_the_same_event_ten_times_credits_once(alice, stripe_fake, deliver, chec
     assert row.deliveries == 10 and row.status == "processed" and row.attempts == 1
     # The rest, also twice, and the polling that covers lost webhooks: still once.
     deliver.all(events, times=2)
-    actions.reconcile_customer(alice)
+    sync.reconcile_customer(alice)
     assert get_balance(alice) == WELCOME + 400 and ledger_is_consistent(alice)
 
 
@@ -198,7 +198,7 @@ def test_forged_signature_is_refused_and_changes_nothing(alice, stripe_fake, del
 
 def test_failed_processing_is_kept_and_reprocessed(alice, stripe_fake, deliver, checkout,
                                                    admin_client, admin_user):
-    from tests.security.helpers import enable_totp
+    from tests.factories import enable_totp
 
     enable_totp(admin_user)  # staff pages need two-factor authentication
     events = checkout(alice, plan="pro")

@@ -5,14 +5,14 @@ from django.urls import reverse
 
 from credits import actions
 from credits.models import CreditEntry
-from tests.conftest import make_user
+from tests.factories import make_user
 
 ADD = "admin:credits_creditentry_add"
 
 
 @pytest.fixture
 def staff(db):
-    from tests.security.helpers import enable_totp
+    from tests.factories import enable_totp
 
     staff = make_user("staff@example.com", is_staff=True, is_superuser=True)
     enable_totp(staff)  # staff pages need two-factor authentication

@@ -61,77 +61,29 @@ def receiver():
     server.server_close()
 
 
-def _running(cls, **kwargs):
-    fake = cls(**kwargs).start()
+@pytest.fixture
+def replicate_fake(fake_servers):
+    fake = fake_servers.get(FakeReplicate, training_seconds=0.3, prediction_seconds=0.1)
+    fake.training_seconds, fake.prediction_seconds = 0.3, 0.1  # a test may have changed them
     return fake
 
 
-@pytest.fixture(scope="module")
-def _replicate_server():
-    fake = _running(FakeReplicate, training_seconds=0.3, prediction_seconds=0.1)
-    yield fake
-    fake.stop()
+@pytest.fixture
+def fal_fake(fake_servers):
+    return fake_servers.get(FakeFal, training_seconds=0.3, generation_seconds=0.1,
+                            queue_seconds=0.05)
 
 
 @pytest.fixture
-def replicate_fake(_replicate_server):
-    _replicate_server.reset()
-    _replicate_server.training_seconds, _replicate_server.prediction_seconds = 0.3, 0.1
-    yield _replicate_server
-    _replicate_server.reset()
-
-
-@pytest.fixture(scope="module")
-def _fal_server():
-    fake = _running(FakeFal, training_seconds=0.3, generation_seconds=0.1, queue_seconds=0.05)
-    yield fake
-    fake.stop()
+def hf_fake(fake_servers):
+    return fake_servers.get(FakeHuggingFace)
 
 
 @pytest.fixture
-def fal_fake(_fal_server):
-    _fal_server.reset()
-    yield _fal_server
-    _fal_server.reset()
-
-
-@pytest.fixture(scope="module")
-def _hf_server():
-    fake = _running(FakeHuggingFace)
-    yield fake
-    fake.stop()
+def together_fake(fake_servers):
+    return fake_servers.get(FakeTogether)
 
 
 @pytest.fixture
-def hf_fake(_hf_server):
-    _hf_server.reset()
-    yield _hf_server
-    _hf_server.reset()
-
-
-@pytest.fixture(scope="module")
-def _together_server():
-    fake = _running(FakeTogether)
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
-def together_fake(_together_server):
-    _together_server.reset()
-    yield _together_server
-    _together_server.reset()
-
-
-@pytest.fixture(scope="module")
-def _nebius_server():
-    fake = _running(FakeNebius)
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
-def nebius_fake(_nebius_server):
-    _nebius_server.reset()
-    yield _nebius_server
-    _nebius_server.reset()
+def nebius_fake(fake_servers):
+    return fake_servers.get(FakeNebius)

@@ -1,4 +1,4 @@
-"""The Cloudflare Images fake speaks the wire contract of PROVIDERS.md: multipart upload with
+"""The Cloudflare Images fake speaks the wire contract of docs/providers.md: multipart upload with
 file, id, metadata and requireSignedURLs; success and failure envelopes; signed delivery."""
 
 import hashlib
@@ -12,16 +12,13 @@ import pytest
 from fakes.cloudflare_images import FakeCloudflareImages
 
 
-@pytest.fixture(scope="module")
-def fake():
-    server = FakeCloudflareImages().start()
-    yield server
-    server.stop()
+@pytest.fixture
+def fake(fake_servers):
+    return fake_servers.get(FakeCloudflareImages)
 
 
 @pytest.fixture
 def api(fake):
-    fake.reset()
     with httpx.Client(base_url=f"{fake.url}/client/v4/accounts/{fake.account_id}",
                       headers={"Authorization": f"Bearer {fake.token}"}, timeout=5) as client:
         yield client

@@ -8,20 +8,12 @@ import stripe
 from fakes.stripe import FakeStripe, decode_form, signature_header
 
 
-@pytest.fixture(scope="module")
-def _stripe_server():
-    fake = FakeStripe().start()
-    yield fake
-    fake.stop()
-
-
 @pytest.fixture
-def stripe_fake(_stripe_server):
-    _stripe_server.reset()
-    _stripe_server.add_price("price_pro", 4000, product="Pro")
-    _stripe_server.add_price("price_pack", 1200, interval=None, product="100 credits")
-    yield _stripe_server
-    _stripe_server.reset()
+def stripe_fake(fake_servers):
+    fake = fake_servers.get(FakeStripe)
+    fake.add_price("price_pro", 4000, product="Pro")
+    fake.add_price("price_pack", 1200, interval=None, product="100 credits")
+    return fake
 
 
 def client(fake, key=None):

@@ -7,7 +7,7 @@ import pytest
 
 from fakes.cloudflare_images import FakeCloudflareImages
 from generation.models import Image
-from tests.api.conftest import make_generation, make_image  # noqa: F401  (re-exported)
+from tests.factories import make_generation, make_image  # noqa: F401  (re-exported)
 
 EPOCH = datetime(2026, 6, 1, 12, tzinfo=UTC)
 
@@ -25,21 +25,13 @@ def series(user, count: int, **kwargs) -> list:
     return [at(make_image(user, **kwargs), n) for n in range(count)]
 
 
-@pytest.fixture(scope="module")
-def _cloudflare_server():
-    fake = FakeCloudflareImages().start()
-    yield fake
-    fake.stop()
-
-
 @pytest.fixture
-def cloudflare(_cloudflare_server, settings):
+def cloudflare(fake_servers, settings):
     """The fake, reset, with Likeness pointed at it by the settings an operator would set."""
-    _cloudflare_server.reset()
-    settings.CLOUDFLARE_ACCOUNT_ID = _cloudflare_server.account_id
-    settings.CLOUDFLARE_API_TOKEN = _cloudflare_server.token
-    settings.CLOUDFLARE_BASE_URL = _cloudflare_server.url + "/client/v4"
+    fake = fake_servers.get(FakeCloudflareImages)
+    settings.CLOUDFLARE_ACCOUNT_ID = fake.account_id
+    settings.CLOUDFLARE_API_TOKEN = fake.token
+    settings.CLOUDFLARE_BASE_URL = fake.url + "/client/v4"
     settings.CLOUDFLARE_IMAGES_SIGNING_KEY = ""
     settings.PROVIDER_TIMEOUT_SECONDS = 2
-    yield _cloudflare_server
-    _cloudflare_server.reset()
+    return fake

@@ -12,7 +12,8 @@ from django.urls import reverse
 
 from gallery.archive import CHUNK
 from generation.models import Image
-from tests.gallery.conftest import at, make_image, series
+from tests.factories import make_image
+from tests.gallery.conftest import at, series
 
 
 def messages_of(response) -> list[str]:

@@ -5,10 +5,10 @@ import httpx
 import pytest
 from django.urls import reverse
 
-from gallery import delivery
 from gallery.tasks import publish_to_cloudflare
 from generation.models import Image
-from tests.gallery.conftest import make_image
+from providers.cloudflare import images as delivery
+from tests.factories import make_image
 
 
 def test_off_without_credentials(settings, alice_client, alice):

@@ -7,8 +7,10 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 
+from gallery import filters as listing
 from generation.models import Generation, Image
-from tests.gallery.conftest import EPOCH, at, make_image, series
+from tests.factories import make_image
+from tests.gallery.conftest import EPOCH, at, series
 
 HX = {"HTTP_HX_REQUEST": "true"}
 
@@ -39,8 +41,8 @@ def walk(client, url: str) -> tuple[list[str], int]:
     return seen, pages
 
 
-def test_infinite_scroll_walks_every_image_once(alice_client, alice, bob, settings):
-    settings.GALLERY_PAGE_SIZE = 4
+def test_infinite_scroll_walks_every_image_once(alice_client, alice, bob, settings, monkeypatch):
+    monkeypatch.setattr(listing, "PAGE_SIZE", 4)
     images = series(alice, 10)
     make_image(bob)
 
@@ -52,8 +54,8 @@ def test_infinite_scroll_walks_every_image_once(alice_client, alice, bob, settin
     assert oldest == [str(i.pk) for i in images]
 
 
-def test_gallery_without_javascript_pages_by_link(alice_client, alice, settings):
-    settings.GALLERY_PAGE_SIZE = 2
+def test_gallery_without_javascript_pages_by_link(alice_client, alice, settings, monkeypatch):
+    monkeypatch.setattr(listing, "PAGE_SIZE", 2)
     images = series(alice, 3)
     body = alice_client.get(reverse("gallery")).content.decode()
     link = re.search(r'href="([^"]*cursor=[^"]+)"', body).group(1).replace("&amp;", "&")
@@ -64,8 +66,8 @@ def test_gallery_without_javascript_pages_by_link(alice_client, alice, settings)
     assert "Back to the start" in second
 
 
-def test_tampered_or_foreign_cursor_is_400(alice_client, client, alice, bob, settings):
-    settings.GALLERY_PAGE_SIZE = 1
+def test_tampered_or_foreign_cursor_is_400(alice_client, client, alice, bob, settings, monkeypatch):
+    monkeypatch.setattr(listing, "PAGE_SIZE", 1)
     series(alice, 3)
     series(bob, 3)
     body = alice_client.get(reverse("gallery")).content.decode()
@@ -112,8 +114,8 @@ def test_filters_combine_and_stay_in_the_links(alice_client, alice):
     assert 'name="q" value="fox"' in body.replace("&amp;", "&") or "q=fox" in body
 
 
-def test_next_page_link_keeps_filters(alice_client, alice, settings):
-    settings.GALLERY_PAGE_SIZE = 1
+def test_next_page_link_keeps_filters(alice_client, alice, settings, monkeypatch):
+    monkeypatch.setattr(listing, "PAGE_SIZE", 1)
     series(alice, 3, prompt="fox", favorite=True)
     body = alice_client.get(reverse("gallery") + "?q=fox&favorite=1&view=list").content.decode()
     url = more_url(body)
@@ -277,7 +279,7 @@ def test_windowed_text_search_finds_every_match_once(alice_client, alice, settin
 
     monkeypatch.setattr(filters, "SEARCH_WINDOW", 3)
     monkeypatch.setattr(filters, "search_is_windowed", lambda: True)
-    settings.GALLERY_PAGE_SIZE = 2
+    monkeypatch.setattr(listing, "PAGE_SIZE", 2)
     images = [at(make_image(alice, prompt=p), n) for n, p in enumerate(
         ["fox", "owl", "owl", "owl", "owl", "a FOX", "owl", "fox", "fox", "owl", "owl"])]
     # Two images at one time, on either side of a window edge.

@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from gallery import sharing
 from generation.models import Image
-from tests.gallery.conftest import make_image
+from tests.factories import make_image
 
 HX = {"HTTP_HX_REQUEST": "true"}
 

@@ -8,7 +8,7 @@ from django.urls import reverse
 from credits.actions import get_balance
 from generation.actions import create_generation
 from generation.models import Generation
-from tests.generation.conftest import make_personal_model
+from tests.factories import make_personal_model
 
 GOOD = {"prompt": "on a beach at sunset", "aspect_ratio": "1:1", "num_images": "2"}
 
@@ -139,7 +139,7 @@ def test_use_these_settings_and_vary_seed(alice_client, alice, run_jobs):
     assert varied.prompt_sent == generation.prompt_sent and varied.num_images == 1
     assert varied.guidance == 5.0
     # Another account's image: 404.
-    from tests.conftest import make_user
+    from tests.factories import make_user
 
     other = make_user("mallory@example.com")
     alice_client.force_login(other)

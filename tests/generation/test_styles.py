@@ -5,7 +5,7 @@ import pytest
 
 from generation.actions import InvalidInput, create_generation, prompt_as_sent, with_trigger_word
 from generation.styles import STYLES, subject_suggestions
-from tests.generation.conftest import make_personal_model
+from tests.factories import make_personal_model
 
 
 def test_the_catalogue_has_at_least_eight_complete_styles():

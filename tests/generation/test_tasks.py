@@ -14,12 +14,15 @@ from PIL import Image as PILImage
 from credits.actions import get_balance, ledger_is_consistent
 from credits.models import CreditEntry
 from generation.actions import create_generation
+from generation.images import THUMBNAIL_SIZE
 from generation.models import Generation, Image
-from generation.tasks import THUMBNAIL_SIZE, run_generation, store_image
+from generation.results import store_image
+from generation.tasks import run_generation
 from jobs.queue import enqueue
+from likeness.errors import ProviderError
 from providers import registry
-from providers.base import GenerationRequest, ProviderError
-from providers.demo import DEMO_LABEL, DemoProvider, encode_png, render
+from providers.demo.images import DEMO_LABEL, DemoProvider, encode_png, render
+from providers.interfaces import ImageRequest as GenerationRequest
 
 
 @pytest.fixture
@@ -40,7 +43,7 @@ def use_provider(settings, monkeypatch):
 
         Scripted.name = name
         Scripted.calls = []
-        monkeypatch.setitem(registry.GENERATION_PROVIDERS, name, Scripted)
+        monkeypatch.setitem(registry.IMAGE_PROVIDERS, name, Scripted)
         settings.GENERATION_PROVIDERS = [name]
         # One try per provider call and one slot at a time: these tests are about the job's
         # own retries (tests/generation/test_routing.py covers in-call retries and failover).

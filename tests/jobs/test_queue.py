@@ -11,11 +11,13 @@ from django_tasks_db.models import DBTaskResult
 from credits.actions import get_balance, ledger_is_consistent
 from generation.actions import create_generation
 from generation.models import Generation
-from generation.tasks import store_image
+from generation.results import store_image
 from jobs.models import WorkerHeartbeat
-from jobs.queue import backoff_seconds, queue_depth, reap_orphaned_tasks
-from providers.base import GenerationRequest
-from providers.demo import DemoProvider
+from jobs.queue import queue_depth
+from jobs.reaper import reap_orphaned_tasks
+from jobs.retry import backoff as backoff_seconds
+from providers.demo.images import DemoProvider
+from providers.interfaces import ImageRequest as GenerationRequest
 
 
 def claimed_by(task, *workers, started_ago):

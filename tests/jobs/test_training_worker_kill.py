@@ -12,13 +12,13 @@ SETUP = (
     "import json\n"
     "from accounts.models import User\n"
     "from credits.actions import grant\n"
-    "from studio import actions, training\n"
+    "from studio import actions\n"
     "from tests.studio.photos import person_jpeg\n"
     "user = User.objects.create_user('trainer@example.com', 'a-long-password-1')\n"
     "grant(user, 50, reason='test', reference='test:kill')\n"
     "model = actions.create_model(user, name='Kim', subject_class='person')\n"
     "actions.add_photos(model, [(f'{i}.jpg', person_jpeg(i)) for i in range(5)])\n"
-    "run = training.start_training(model)\n"
+    "run = actions.start_training(model)\n"
     "print(json.dumps(run.id.hex))\n"
 )
 

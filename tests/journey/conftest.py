@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from billing.plans import PACKS, PLANS
+from accounts.plans import PACKS, PLANS
 from fakes.stripe import FakeStripe
 from tests.browser_fixtures import ROOT, running_stack
 from tests.journey.checks import AXE, Findings
@@ -20,15 +20,14 @@ PRICES = {
 
 
 @pytest.fixture(scope="module")
-def stripe_fake():
-    fake = FakeStripe().start()
+def stripe_fake(_fake_servers):
+    fake = _fake_servers.get(FakeStripe)
     for plan in PLANS.values():
         if plan.price_cents:
             fake.add_price(PRICES[plan.id], plan.price_cents, product=plan.name)
     for pack in PACKS.values():
         fake.add_price(PRICES[pack.id], pack.price_cents, interval=None, product=pack.name)
-    yield fake
-    fake.stop()
+    return fake
 
 
 @pytest.fixture(scope="module")

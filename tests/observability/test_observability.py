@@ -14,7 +14,7 @@ from generation.actions import create_generation
 from generation.models import Generation
 from observability.logs import ContextFilter, JsonFormatter
 from observability.views import provider_health
-from tests.security.helpers import enable_totp
+from tests.factories import enable_totp
 
 
 class Capture(logging.Handler):
@@ -151,7 +151,7 @@ def test_provider_health_over_the_last_hour(alice, staff_client):
 
 @pytest.fixture
 def staff_client(client, db):
-    from tests.conftest import make_user
+    from tests.factories import make_user
 
     staff = make_user("staff@example.com", is_staff=True)
     enable_totp(staff)
@@ -191,7 +191,7 @@ def test_posthog_gets_product_events_when_its_key_is_set(alice, settings,
         settings.POSTHOG_HOST = collector.url
         with django_capture_on_commit_callbacks(execute=True):
             create_generation(alice, prompt="a lighthouse", num_images=2)
-        from observability.events import client
+        from likeness.analytics import client
 
         client().flush()
         sent = b"".join(body for _, body in collector.bodies)
@@ -202,7 +202,7 @@ def test_posthog_gets_product_events_when_its_key_is_set(alice, settings,
 
 
 def test_posthog_is_silent_without_a_key(alice, settings):
-    from observability.events import client
+    from likeness.analytics import client
 
     settings.POSTHOG_API_KEY = ""
     assert client() is None

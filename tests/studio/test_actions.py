@@ -2,7 +2,7 @@ import pytest
 
 from credits.actions import grant
 from likeness.errors import Conflict, InvalidInput, LimitReached
-from studio import actions
+from studio import actions, catalogue
 from studio.models import PersonalModel, TrainingPhoto
 from tests.storage import stored_names
 from tests.studio.photos import blurred_jpeg, person_jpeg
@@ -60,8 +60,8 @@ def test_good_photos_are_stored_and_bad_ones_leave_nothing(model):
         [p.file.name for p in accepted] + [p.thumbnail.name for p in accepted])
 
 
-def test_a_model_holds_at_most_30_photos(model, settings):
-    settings.MODEL_MAX_PHOTOS = 3
+def test_a_model_holds_at_most_30_photos(model, settings, monkeypatch):
+    monkeypatch.setattr(catalogue, "MODEL_MAX_PHOTOS", 3)
     accepted, rejected = actions.add_photos(
         model, [(f"{i}.jpg", person_jpeg(i)) for i in range(5)])
     assert len(accepted) == 3

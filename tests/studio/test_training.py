@@ -19,7 +19,7 @@ from credits.models import CreditEntry
 from jobs.models import RecurringTask
 from jobs.schedule import run_due
 from likeness.errors import Conflict, InvalidInput
-from studio import actions, tasks, training
+from studio import actions, pipeline, runs, tasks
 from studio.models import Cleanup, PersonalModel, TrainingRun
 from tests.studio.photos import person_jpeg
 
@@ -43,7 +43,7 @@ def safetensors_metadata(data: bytes) -> dict:
 
 
 def test_a_demo_training_reaches_ready(model, run_jobs, alice):
-    run = training.start_training(model, steps=500)
+    run = actions.start_training(model, steps=500)
     assert get_balance(alice) == 105 - 20
     assert (run.cost_estimate_cents, run.credits) == (100, 20)  # 500 steps × 0.2 ¢
     model.refresh_from_db()
@@ -67,9 +67,9 @@ def test_a_demo_training_reaches_ready(model, run_jobs, alice):
 
 def test_the_zip_holds_every_photo_with_a_caption(model, settings):
     settings.TRAINING_DEMO_SECONDS = 3600
-    run = training.start_training(model)
-    run = tasks.claim(run.pk)
-    tasks.package(run)
+    run = actions.start_training(model)
+    run = pipeline.claim(run.pk)
+    pipeline.package(run)
     with run.zip_file.open("rb") as handle:
         archive = zipfile.ZipFile(io.BytesIO(handle.read()))
     names = archive.namelist()
@@ -79,7 +79,7 @@ def test_the_zip_holds_every_photo_with_a_caption(model, settings):
 
 def test_progress_while_training_and_a_poll_is_queued(model, run_jobs, settings):
     settings.TRAINING_DEMO_SECONDS = 3600
-    run = training.start_training(model)
+    run = actions.start_training(model)
     run_jobs()
     run.refresh_from_db()
     assert (run.status, run.stage) == ("running", "training")
@@ -93,7 +93,7 @@ def test_a_failed_training_is_refunded_cleaned_and_explained(alice, run_jobs):
     grant(alice, 100, reason="test", reference="test:alice2")
     model = actions.create_model(alice, name="Bad [fail-training]", subject_class="man")
     actions.add_photos(model, [(f"{i}.jpg", person_jpeg(i)) for i in range(5)])
-    run = training.start_training(model)
+    run = actions.start_training(model)
     run_jobs()
     run.refresh_from_db()
     model.refresh_from_db()
@@ -102,27 +102,27 @@ def test_a_failed_training_is_refunded_cleaned_and_explained(alice, run_jobs):
     assert CreditEntry.objects.filter(reference=f"train:{run.id}:refund").count() == 1
     assert not default_storage.exists(run.zip_file.name)
     assert "failed" in mail.outbox[-1].subject
-    assert training.can_retry(run)
-    again = training.retry(run)
+    assert runs.can_retry(run)
+    again = actions.retry(run)
     assert again.pk != run.pk and again.status == "queued"
 
 
 def test_cancel_before_the_provider_starts_refunds(model, run_jobs, alice):
-    run = training.start_training(model)
-    training.request_cancel(run)
+    run = actions.start_training(model)
+    actions.request_cancel(run)
     run_jobs()
     run.refresh_from_db()
     assert (run.status, run.credits_refunded) == ("canceled", True)
     assert get_balance(alice) == 105
     with pytest.raises(Conflict):
-        training.request_cancel(run)
+        actions.request_cancel(run)
 
 
 def test_cancel_while_training_keeps_the_charge(model, run_jobs, settings, alice):
     settings.TRAINING_DEMO_SECONDS = 3600
-    run = training.start_training(model)
+    run = actions.start_training(model)
     run_jobs()
-    training.request_cancel(run)
+    actions.request_cancel(run)
     run_jobs()
     run.refresh_from_db()
     assert (run.status, run.credits_refunded) == ("canceled", False)
@@ -136,17 +136,17 @@ def test_bad_requests_change_nothing(alice, model):
     photo = model.photos.first()
     actions.delete_photo(photo)
     with pytest.raises(InvalidInput):
-        training.start_training(model)
+        actions.start_training(model)
     actions.add_photos(model, [("x.jpg", person_jpeg(9))])
     with pytest.raises(InvalidInput):
-        training.start_training(model, provider="nowhere")
+        actions.start_training(model, provider="nowhere")
     with pytest.raises(InvalidInput):
-        training.start_training(model, steps=10)
+        actions.start_training(model, steps=10)
     assert not TrainingRun.objects.exists()
     assert get_balance(alice) == 105
-    training.start_training(model)
+    actions.start_training(model)
     with pytest.raises(Conflict):
-        training.start_training(model)
+        actions.start_training(model)
     assert TrainingRun.objects.count() == 1
 
 
@@ -156,23 +156,23 @@ def test_too_few_credits_records_nothing(bob):
     model = actions.create_model(bob, name="Bob", subject_class="man")
     actions.add_photos(model, [(f"{i}.jpg", person_jpeg(i)) for i in range(5)])
     with pytest.raises(InsufficientCredits):
-        training.start_training(model)
+        actions.start_training(model)
     model.refresh_from_db()
     assert model.status == "draft" and not TrainingRun.objects.exists()
     assert not DBTaskResult.objects.exists()
 
 
 def test_the_lease_lets_one_worker_at_a_time(model):
-    run = training.start_training(model)
-    assert tasks.claim(run.pk) is not None
-    assert tasks.claim(run.pk) is None
+    run = actions.start_training(model)
+    assert pipeline.claim(run.pk) is not None
+    assert pipeline.claim(run.pk) is None
     TrainingRun.objects.filter(pk=run.pk).update(lease_until=timezone.now() - timedelta(seconds=1))
-    assert tasks.claim(run.pk) is not None
+    assert pipeline.claim(run.pk) is not None
 
 
 def test_reconcile_picks_up_runs_that_stopped_moving(model, run_jobs, settings):
     settings.TRAINING_DEMO_SECONDS = 3600
-    run = training.start_training(model)
+    run = actions.start_training(model)
     run_jobs()
     DBTaskResult.objects.all().delete()  # the queued poll is lost
     assert tasks.reconcile_trainings.call() == 0  # it moved recently
@@ -186,7 +186,7 @@ def test_reconcile_picks_up_runs_that_stopped_moving(model, run_jobs, settings):
 
 def test_deleting_a_trained_model_removes_everything(model, run_jobs, settings):
     settings.HF_TOKEN, settings.HF_NAMESPACE = "", ""
-    run = training.start_training(model)
+    run = actions.start_training(model)
     run_jobs()
     model.refresh_from_db()
     weights = model.weights.name
@@ -211,10 +211,10 @@ def test_recurring_tasks_are_queued_once_per_period(db, settings):
 
 def test_the_zip_link_is_signed_and_expires(model, client, settings):
     settings.TRAINING_DEMO_SECONDS = 3600
-    run = training.start_training(model)
-    run = tasks.claim(run.pk)
-    tasks.package(run)
-    url = tasks.zip_url(run)
+    run = actions.start_training(model)
+    run = pipeline.claim(run.pk)
+    pipeline.package(run)
+    url = pipeline.zip_url(run)
     path = url.replace(settings.PUBLIC_BASE_URL, "")
     response = client.get(path)
     assert response.status_code == 200 and response["Content-Type"] == "application/zip"
@@ -228,7 +228,7 @@ def test_the_zip_link_is_signed_and_expires(model, client, settings):
 
 
 def test_training_pages_are_private(model, alice_client, client, bob, run_jobs):
-    run = training.start_training(model)
+    run = actions.start_training(model)
     run_jobs()
     for name in ("training_detail", "training_status"):
         assert alice_client.get(reverse(name, args=[run.pk])).status_code == 200

@@ -12,35 +12,18 @@ from django.utils import timezone
 from credits.actions import get_balance, grant, ledger_is_consistent
 from fakes import FakeFal, FakeHuggingFace, FakeReplicate
 from fakes.replicate import TRAINER_VERSION
-from studio import actions, tasks, training
+from studio import actions, pipeline, runs, tasks
 from studio.models import Cleanup, PersonalModel, TrainingRun, WebhookDelivery
 from tests.studio.photos import person_jpeg
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture(scope="module")
-def replicate_fake():
-    with FakeReplicate(training_seconds=0.4, starting_seconds=0.05) as fake:
-        yield fake
-
-
-@pytest.fixture(scope="module")
-def fal_fake():
-    with FakeFal(training_seconds=0.4, queue_seconds=0.05) as fake:
-        yield fake
-
-
-@pytest.fixture(scope="module")
-def hub_fake():
-    with FakeHuggingFace(username="likeness") as fake:
-        yield fake
-
-
 @pytest.fixture
-def services(settings, live_server, replicate_fake, fal_fake, hub_fake):
-    for fake in (replicate_fake, fal_fake, hub_fake):
-        fake.reset()
+def services(settings, live_server, fake_servers):
+    replicate_fake = fake_servers.get(FakeReplicate, training_seconds=0.4, starting_seconds=0.05)
+    fal_fake = fake_servers.get(FakeFal, training_seconds=0.4, queue_seconds=0.05)
+    hub_fake = fake_servers.get(FakeHuggingFace, username="likeness")
     settings.PUBLIC_BASE_URL = live_server.url
     settings.REPLICATE_API_TOKEN = replicate_fake.token
     settings.REPLICATE_BASE_URL = replicate_fake.url
@@ -84,7 +67,7 @@ def destinations(fake):
 
 def test_replicate_and_the_hub_take_a_model_to_ready(services, model, run_jobs, alice):
     replicate, hub = services["replicate"], services["hub"]
-    run = training.start_training(model, provider="replicate", steps=800)
+    run = actions.start_training(model, provider="replicate", steps=800)
     run = drive(run, run_jobs)
     model.refresh_from_db()
     assert (run.status, run.stage, model.status) == ("succeeded", "done", "ready"), [
@@ -113,7 +96,7 @@ def test_a_lost_webhook_is_recovered_by_the_reconcile_sweep(services, model, run
     # Long enough that the first job surely sees it still running, even on a loaded machine.
     replicate.training_seconds = 4
     try:
-        run = training.start_training(model, provider="replicate")
+        run = actions.start_training(model, provider="replicate")
         run_jobs()
         replicate.wait_for(lambda: all(t.status == "succeeded"
                                        for t in replicate.trainings.values()), timeout=20)
@@ -132,7 +115,7 @@ def test_a_lost_webhook_is_recovered_by_the_reconcile_sweep(services, model, run
 def test_duplicate_webhooks_change_nothing(services, model, run_jobs, client):
     replicate = services["replicate"]
     replicate.duplicate_webhooks(10)
-    run = drive(training.start_training(model, provider="replicate"), run_jobs)
+    run = drive(actions.start_training(model, provider="replicate"), run_jobs)
     assert run.status == "succeeded"
     deliveries = replicate.webhook_deliveries
     ids = {d.id for d in deliveries if d.delivered}
@@ -155,7 +138,7 @@ def test_a_forged_replicate_webhook_is_refused(services, model, client):
 def test_a_transient_error_is_retried_without_a_second_training(services, model, run_jobs):
     replicate = services["replicate"]
     replicate.fail(503, times=2, path=r"/trainings$", method="POST")
-    run = drive(training.start_training(model, provider="replicate"), run_jobs)
+    run = drive(actions.start_training(model, provider="replicate"), run_jobs)
     assert run.status == "succeeded"
     assert len(replicate.trainings) == 1
     assert any("Temporary provider error" in e.message for e in run.events.all())
@@ -165,11 +148,11 @@ def test_a_crash_after_asking_adopts_the_training_instead_of_paying_twice(servic
                                                                          run_jobs):
     """The worker died between the provider's answer and saving its id."""
     replicate = services["replicate"]
-    run = training.start_training(model, provider="replicate")
-    claimed = tasks.claim(run.pk)
-    tasks.package(claimed)
-    tasks.upload(claimed, tasks.training_provider("replicate"))
-    tasks.start_at_provider(claimed, tasks.training_provider("replicate"))
+    run = actions.start_training(model, provider="replicate")
+    claimed = pipeline.claim(run.pk)
+    pipeline.package(claimed)
+    pipeline.upload(claimed, pipeline.trainer("replicate"))
+    pipeline.start_at_provider(claimed, pipeline.trainer("replicate"))
     TrainingRun.objects.filter(pk=run.pk).update(provider_id="", lease_until=None)
     run = drive(run, run_jobs)
     assert run.status == "succeeded"
@@ -182,20 +165,20 @@ def test_a_run_interrupted_at_any_stage_resumes_once(services, model, run_jobs, 
     """A worker that died holding the run leaves its lease behind; once it expires the run
     goes on from the stage it reached, without a second training at the provider."""
     replicate = services["replicate"]
-    run = training.start_training(model, provider="replicate")
-    claimed = tasks.claim(run.pk)
-    provider = tasks.training_provider("replicate")
-    steps = {"packaging": [], "uploading": [tasks.package],
-             "training": [tasks.package, lambda r: tasks.upload(r, provider),
-                          lambda r: tasks.start_at_provider(r, provider)],
-             "publishing": [tasks.package, lambda r: tasks.upload(r, provider),
-                            lambda r: tasks.start_at_provider(r, provider)]}
+    run = actions.start_training(model, provider="replicate")
+    claimed = pipeline.claim(run.pk)
+    provider = pipeline.trainer("replicate")
+    steps = {"packaging": [], "uploading": [pipeline.package],
+             "training": [pipeline.package, lambda r: pipeline.upload(r, provider),
+                          lambda r: pipeline.start_at_provider(r, provider)],
+             "publishing": [pipeline.package, lambda r: pipeline.upload(r, provider),
+                            lambda r: pipeline.start_at_provider(r, provider)]}
     for step in steps[stage]:
         step(claimed)
     if stage == "publishing":
         replicate.wait_for(lambda: all(t.status == "succeeded"
                                        for t in replicate.trainings.values()))
-        tasks.follow(claimed, provider)
+        pipeline.follow(claimed, provider)
         claimed.refresh_from_db()
         assert claimed.stage == "publishing"
     from django_tasks_db.models import DBTaskResult
@@ -217,11 +200,11 @@ def test_cancel_stops_the_training_and_cleans_up(services, model, run_jobs):
     replicate = services["replicate"]
     replicate.training_seconds = 30
     try:
-        run = training.start_training(model, provider="replicate")
+        run = actions.start_training(model, provider="replicate")
         run_jobs()
         run.refresh_from_db()
         assert run.provider_id
-        run = tasks.cancel_now(run)
+        run = actions.cancel_now(run)
         assert run.status == "canceled" and not run.credits_refunded
         assert replicate.training(run.provider_id)["status"] == "canceled"
         run_jobs()  # the clean-up sweep
@@ -235,11 +218,11 @@ def test_a_failed_training_is_refunded_and_leaves_nothing_behind(services, model
                                                                  alice):
     replicate, hub = services["replicate"], services["hub"]
     replicate.fail_next_training("CUDA out of memory")
-    run = drive(training.start_training(model, provider="replicate"), run_jobs)
+    run = drive(actions.start_training(model, provider="replicate"), run_jobs)
     run_jobs()  # the clean-up sweep
     run.refresh_from_db()
     assert (run.status, run.credits_refunded) == ("failed", True)
-    assert "CUDA out of memory" in training.explain(run)
+    assert "CUDA out of memory" in runs.explain(run)
     assert get_balance(alice) == 105 and ledger_is_consistent(alice)
     assert destinations(replicate) == []
     assert not hub.repos
@@ -249,7 +232,7 @@ def test_a_failed_training_is_refunded_and_leaves_nothing_behind(services, model
 
 def test_deleting_a_trained_model_removes_it_at_the_providers(services, model, run_jobs):
     replicate, hub = services["replicate"], services["hub"]
-    drive(training.start_training(model, provider="replicate"), run_jobs)
+    drive(actions.start_training(model, provider="replicate"), run_jobs)
     model.refresh_from_db()
     assert model.hf_repo_id and destinations(replicate)
     actions.delete_model(model)
@@ -260,7 +243,7 @@ def test_deleting_a_trained_model_removes_it_at_the_providers(services, model, r
 
 def test_fal_takes_a_model_to_ready_by_its_webhook(services, model, run_jobs):
     fal = services["fal"]
-    run = drive(training.start_training(model, provider="fal"), run_jobs)
+    run = drive(actions.start_training(model, provider="fal"), run_jobs)
     model.refresh_from_db()
     assert (run.status, model.status) == ("succeeded", "ready")
     assert len(fal.jobs) == 1
@@ -272,7 +255,7 @@ def test_fal_takes_a_model_to_ready_by_its_webhook(services, model, run_jobs):
 
 
 def test_a_fal_webhook_without_our_token_is_refused(services, model, client):
-    run = training.start_training(model, provider="fal")
+    run = actions.start_training(model, provider="fal")
     response = client.post(f"/webhooks/fal?run={run.id}&token=wrong",
                            {"request_id": "x", "status": "OK"}, content_type="application/json")
     assert response.status_code == 400

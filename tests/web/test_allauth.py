@@ -30,7 +30,7 @@ def test_sign_in_with_a_wrong_password_explains(client, alice):
 
 
 def test_sign_in_lands_on_the_dashboard(client, alice):
-    from tests.conftest import PASSWORD
+    from tests.factories import PASSWORD
 
     response = client.post(reverse("account_login"),
                            {"login": "alice@example.com", "password": PASSWORD})

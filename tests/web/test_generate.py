@@ -123,7 +123,7 @@ def test_status_partial_polls_until_finished(alice_client, alice, run_jobs):
 
 
 def test_status_shows_failures_and_refunds(alice_client, alice, run_jobs):
-    from generation.tasks import fail_remaining
+    from generation.results import fail_remaining
 
     alice_client.post(reverse("generate"), GOOD)
     generation = Generation.objects.get(user=alice)

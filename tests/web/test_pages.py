@@ -4,8 +4,8 @@ objects behind a 404."""
 import pytest
 from django.urls import reverse
 
+from accounts.plans import PLANS
 from api.keys import create_api_key
-from billing.plans import PLANS
 
 PAGES = ["dashboard", "generate", "gallery", "credits", "profile", "api_keys"]
 

@@ -14,9 +14,7 @@ from django.urls import get_resolver
 from api.keys import create_api_key
 from studio.actions import create_model
 from studio.models import TrainingPhoto, TrainingRun
-from tests.api.conftest import key_client, make_image, png_bytes, webp_bytes
-from tests.conftest import make_user
-from tests.security.helpers import enable_totp
+from tests.factories import enable_totp, key_client, make_image, make_user, png_bytes, webp_bytes
 
 
 def discovered_routes() -> set[str]:

@@ -12,7 +12,8 @@ from credits.actions import get_balance, ledger_is_consistent
 from credits.models import CreditEntry
 from generation.actions import create_generation
 from generation.models import Generation
-from tests.generation.conftest import add_replicate_model, make_personal_model
+from tests.factories import make_personal_model
+from tests.providers.conftest import add_replicate_model
 
 BASE_CASES = [
     ("together", "flux-schnell", "black-forest-labs/FLUX.1-schnell"),

@@ -13,18 +13,14 @@ from django.utils import timezone
 
 from accounts.models import AccountDeletion, User
 from billing.models import Subscription
-from studio import training
+from studio import actions as training
 from studio.models import PersonalModel, TrainingPhoto, TrainingRun
-from tests.api.conftest import make_image
-from tests.billing.conftest import _stripe_server, checkout, deliver, stripe_fake  # noqa: F401
-from tests.conftest import PASSWORD
+from tests.billing.conftest import checkout, deliver, stripe_fake  # noqa: F401
+from tests.factories import PASSWORD, make_image
 from tests.studio.test_training_providers import (  # noqa: F401
     destinations,
     drive,
-    fal_fake,
-    hub_fake,
     model,
-    replicate_fake,
     services,
 )
 
@@ -129,7 +125,7 @@ def test_retention_deletes_training_photos_days_after_training(alice, model, set
                                      learning_rate=0.0004, lora_rank=16,
                                      finished_at=timezone.now() - timedelta(days=31))
     PersonalModel.objects.filter(pk=model.pk).update(status="ready")
-    from accounts.data import apply_photo_retention
+    from studio.cleanup import apply_photo_retention
 
     assert apply_photo_retention() == 0  # off by default
     settings.TRAINING_PHOTO_RETENTION_DAYS = 45

@@ -13,7 +13,7 @@ from django.conf import settings
 from PIL import Image
 
 from studio.actions import create_model
-from tests.api.conftest import key_client
+from tests.factories import key_client
 from tests.studio.photos import encode, scene
 
 
@@ -140,7 +140,7 @@ def test_the_web_upload_refuses_them_too(alice, alice_client, model):
 
 
 def test_a_plain_photo_still_passes_the_structure_checks():
-    from security.uploads import inspect_upload
+    from studio.uploads import inspect_upload
 
     inspect_upload(_photo(15), "JPEG")
     inspect_upload(encode(scene(16), "PNG"), "PNG")

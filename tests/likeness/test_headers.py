@@ -89,7 +89,7 @@ def test_cors_allows_only_listed_origins_and_only_the_api(client, db, settings):
 
 
 def test_session_cookies_are_http_only_and_same_site(client, alice):
-    from tests.conftest import PASSWORD
+    from tests.factories import PASSWORD
 
     response = client.post("/accounts/login/", {"login": alice.email, "password": PASSWORD})
     assert response.status_code == 302

@@ -7,11 +7,11 @@ import pytest
 from django.urls import reverse
 
 from credits.actions import grant
-from studio import actions
+from studio import actions, catalogue
 from studio.models import PersonalModel, TrainingPhoto
 from tests.storage import stored_names as stored_files
+from tests.studio.conftest import upload
 from tests.studio.photos import blurred_jpeg, person_jpeg
-from tests.studio_web.conftest import upload
 
 
 def text(response):
@@ -110,8 +110,8 @@ def test_a_file_over_the_size_limit_is_refused(alice_client, model, settings):
     assert not model.photos.exists()
 
 
-def test_a_full_model_refuses_more_photos(alice_client, model_with_photos, settings):
-    settings.MODEL_MAX_PHOTOS = 5
+def test_a_full_model_refuses_more_photos(alice_client, model_with_photos, settings, monkeypatch):
+    monkeypatch.setattr(catalogue, "MODEL_MAX_PHOTOS", 5)
     response = alice_client.post(reverse("model_photos", args=[model_with_photos.pk]),
                                  {"files": [upload("six.jpg", person_jpeg(6))]})
     body = text(response)

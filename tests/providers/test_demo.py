@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from providers.base import GenerationProvider, GenerationRequest, ProviderError
-from providers.demo import DEMO_LABEL, DemoProvider
-from providers.registry import generation_provider
+from likeness.errors import ProviderError
+from providers.demo.images import DEMO_LABEL, DemoProvider
+from providers.interfaces import ImageProvider as GenerationProvider
+from providers.interfaces import ImageRequest as GenerationRequest
+from providers.registry import image_provider as generation_provider
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -36,8 +38,9 @@ def test_the_picture_is_the_same_in_another_process():
     # A retry runs in another worker process, with another hash seed.
     code = (
         "import hashlib, django; django.setup();"
-        "from providers.demo import DemoProvider; from providers.base import GenerationRequest;"
-        "r = GenerationRequest(prompt='a lighthouse at dusk', width=320, height=192, seed=7,"
+        "from providers.demo.images import DemoProvider;"
+        "from providers.interfaces import ImageRequest;"
+        "r = ImageRequest(prompt='a lighthouse at dusk', width=320, height=192, seed=7,"
         " base_model='flux-schnell');"
         "print(hashlib.sha256(DemoProvider().generate(r)[0].data).hexdigest())"
     )

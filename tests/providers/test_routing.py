@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from django.core.checks import run_checks
 
-from providers.demo import DemoProvider, encode_png, render
-from providers.imaging import ImageRequest, Lora
+from providers.demo.images import DemoProvider, encode_png, render
+from providers.interfaces import ImageRequest, Lora
 from providers.routing import RoutingFailed, generate, route_names
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,0 +1,148 @@
+"""Every registered implementation of providers.interfaces, held to its interface: each image
+provider and trainer of the registry (the demo ones too), the publisher and the delivery
+backend, driven against the fakes that speak their services' protocols (fakes/)."""
+
+import io
+import time
+from dataclasses import replace
+
+import pytest
+from django.utils import timezone
+from PIL import Image as PILImage
+
+from fakes import FakeFal, FakeHuggingFace, FakeReplicate
+from fakes.cloudflare_images import FakeCloudflareImages
+from fakes.replicate import TRAINER_VERSION
+from likeness.errors import ProviderError
+from providers import registry
+from providers.interfaces import (
+    Delivery,
+    ImageProvider,
+    ImageRequest,
+    ProviderImage,
+    Publisher,
+    Trainer,
+    TrainingState,
+)
+from studio.models import TrainingRun
+from tests.factories import make_image, make_personal_model
+
+# The size for the aspect ratio, as generation asks (some providers take only the ratio).
+REQUEST = ImageRequest(prompt="a lighthouse at dusk", width=1024, height=1024, seed=11,
+                       base_model="flux-dev", num_images=1, steps=4, aspect_ratio="1:1")
+
+
+def implements(obj, interface, *methods):
+    """The object is the interface's and overrides each of its methods."""
+    assert isinstance(obj, interface)
+    missing = [m for m in methods if getattr(type(obj), m) is getattr(interface, m)]
+    assert not missing, f"{type(obj).__name__} does not implement {missing}"
+
+
+@pytest.mark.parametrize("name", list(registry.IMAGE_PROVIDERS))
+def test_every_image_provider_makes_images(name, fakes):
+    provider = registry.image_provider(name)
+    implements(provider, ImageProvider, "supports", "generate")
+    assert provider.name == name and provider.label
+    assert provider.supports(REQUEST)
+    if not provider.is_demo:
+        assert not provider.supports(replace(REQUEST, base_model="no-such-model"))
+    (image,) = provider.generate(REQUEST)
+    assert isinstance(image, ProviderImage) and image.seed == REQUEST.seed
+    assert image.content_type in ("image/png", "image/jpeg", "image/webp")
+    with PILImage.open(io.BytesIO(image.data)) as picture:
+        assert picture.size == (image.width, image.height)
+    assert isinstance(image.metadata, dict)
+
+
+@pytest.mark.parametrize("name", [n for n in registry.IMAGE_PROVIDERS if n != "demo"])
+def test_every_image_provider_says_when_to_try_again(name, fakes):
+    getattr(fakes, name).fail(503, times=20)
+    with pytest.raises(ProviderError) as caught:
+        registry.image_provider(name).generate(REQUEST)
+    assert caught.value.transient and caught.value.code
+
+
+@pytest.fixture
+def trainer_fakes(settings, fake_servers):
+    replicate = fake_servers.get(FakeReplicate, training_seconds=0.05, starting_seconds=0.01)
+    fal = fake_servers.get(FakeFal, training_seconds=0.05, queue_seconds=0.01)
+    settings.REPLICATE_API_TOKEN, settings.REPLICATE_BASE_URL = replicate.token, replicate.url
+    settings.REPLICATE_TRAINER_VERSION = TRAINER_VERSION
+    settings.REPLICATE_OWNER = "likeness"
+    settings.FAL_KEY, settings.FAL_QUEUE_URL = fal.token, fal.url
+    settings.TRAINING_DEMO_SECONDS = 0.05
+    settings.PROVIDER_TIMEOUT_SECONDS = 5
+
+
+def _run(user, provider):
+    model = make_personal_model(user, status="queued", trigger_word=f"conform{provider}")
+    return TrainingRun.objects.create(user=user, model=model, provider=provider, steps=100,
+                                      learning_rate=0.0004, lora_rank=4,
+                                      status=TrainingRun.Status.RUNNING)
+
+
+def _until_done(trainer, run, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        state = trainer.state(run)
+        assert isinstance(state, TrainingState)
+        if state.state in ("succeeded", "failed", "canceled") or time.monotonic() > deadline:
+            return state
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("name", list(registry.TRAINERS))
+def test_every_trainer_trains_and_hands_over_the_weights(name, trainer_fakes, alice):
+    trainer = registry.trainer(name)
+    implements(trainer, Trainer, "start", "state", "cancel", "fetch_weights")
+    assert trainer.name == name and trainer.label and trainer.poll_seconds > 0
+    run = _run(alice, name)
+    run.provider_ref = trainer.prepare(run)
+    run.provider_id = trainer.start(run, zip_url="https://files.example/photos.zip",
+                                    webhook_url="")
+    run.started_at = timezone.now()  # as the pipeline records it
+    run.save()
+    assert run.provider_id
+    state = _until_done(trainer, run)
+    assert state.state == "succeeded", state
+    weights = trainer.fetch_weights(run, state)
+    assert len(weights) > 8 and int.from_bytes(weights[:8], "little") < len(weights)
+    if run.provider_ref:
+        trainer.delete_ref(run.provider_ref)
+        trainer.delete_ref(run.provider_ref)  # idempotent: gone is gone
+
+
+def test_the_publisher_publishes_changes_visibility_and_deletes(alice, settings, fake_servers):
+    hub = fake_servers.get(FakeHuggingFace, username="likeness")
+    publisher = registry.publisher()
+    implements(publisher, Publisher, "configured", "publish", "set_visibility", "delete_repo",
+               "repo_url", "weights_url")
+    assert not publisher.configured()
+    settings.HF_TOKEN, settings.HF_NAMESPACE, settings.HF_ENDPOINT = (
+        hub.token, "likeness", hub.url)
+    assert publisher.configured()
+    model = make_personal_model(alice)
+    repo_id = publisher.publish(model, b"weights", private=True)
+    assert publisher.repo_url(repo_id).endswith(repo_id)
+    assert publisher.weights_url(repo_id).endswith("lora.safetensors")
+    publisher.set_visibility(repo_id, private=False)
+    publisher.delete_repo(repo_id)
+    publisher.delete_repo(repo_id)  # idempotent
+
+
+def test_the_delivery_backend_copies_serves_and_deletes(alice, settings, fake_servers):
+    cloudflare = fake_servers.get(FakeCloudflareImages)
+    delivery = registry.delivery()
+    implements(delivery, Delivery, "enabled", "publish", "delete", "delivery_url")
+    image = make_image(alice)
+    assert not delivery.enabled() and delivery.delivery_url(image) is None
+    settings.CLOUDFLARE_ACCOUNT_ID, settings.CLOUDFLARE_API_TOKEN = (
+        cloudflare.account_id, cloudflare.token)
+    settings.CLOUDFLARE_BASE_URL = cloudflare.url + "/client/v4"
+    assert delivery.enabled() and delivery.publish(image)
+    image.refresh_from_db()
+    assert image.cf_image_id and delivery.delivery_url(image)
+    delivery.delete(image.cf_image_id)
+    delivery.delete(image.cf_image_id)  # idempotent
+    assert not cloudflare.images
