@@ -120,8 +120,9 @@ def check(prompt: str, *, negative_prompt: str = "", level: str | Level = "stand
         word = re.compile(rf"(?<![a-z0-9]){re.escape(trigger_word)}(?![a-z0-9])", re.IGNORECASE)
         prompt, negative_prompt = word.sub("TOK", prompt), word.sub("TOK", negative_prompt)
     loaded = rules.load()
-    found = rules.hits(normalise.normalise(prompt), loaded)
-    from_negative = rules.negative_hits(negative_prompt, lv.negative, loaded)
+    views = normalise.normalise(prompt)
+    found = rules.hits(views, loaded)
+    from_negative = rules.negative_hits(negative_prompt, lv.negative, loaded, views)
     found += from_negative
 
     seen = {hit.category for hit in found}

@@ -5,7 +5,9 @@ A term is written in a small pattern language (rules.toml's header describes it)
 
 - ``nude``: the word, or its plural (nudes); each letter may be repeated (``nuuude``), and a
   doubled letter must stay at least doubled (``ass`` never matches ``as``);
-- ``strip*``: the word with its inflections too (strips, stripped, stripping, stripper);
+- ``strip*``: the word with its inflections too (strips, stripped, stripping, stripper; the
+  stem may drop a final e, so ``seduc*`` is seduce, seduced, seducing; and -y, -ic, -ia, -al,
+  -ist, -ism);
 - ``=sex``: the word exactly (no plural);
 - ``shot in the {body_part}``: a phrase, one word after the other; ``{name}`` is any entry of
   the named set, ``(her|his|their)`` any of the alternatives (each may be several words), a
@@ -68,7 +70,7 @@ def inflected_regex(word: str) -> str:
     if not word.endswith("*"):
         return word_regex(word) + "(?:e?s)?"
     stem = word[:-1]
-    forms = [word_regex(stem) + "(?:s|es|ed|d|ing|ings|er|ers|r|rs)?"]
+    forms = [word_regex(stem) + "(?:s|e|es|ed|d|ing|ings|er|ers|r|rs|y|ic|ia|al|ist|ists|ism)?"]
     if stem.endswith("e"):  # rape -> raping
         forms.append(word_regex(stem[:-1]) + "ing")
     if stem.endswith("y"):  # flirty -> flirties, tidy -> tidied
@@ -76,23 +78,24 @@ def inflected_regex(word: str) -> str:
     return "(?:" + "|".join(forms) + ")"
 
 
-def fragment(pattern: str, sets: dict[str, list[str]]) -> str:
-    """A phrase of the pattern language as a regex in which every word ends with a space."""
+def fragment(pattern: str, sets: dict[str, list[str]], sep: str = " ") -> str:
+    """A phrase of the pattern language as a regex in which every word ends with ``sep`` (a
+    space; with "" the phrase as one word, as the joined view reads "nude-coloured")."""
     out = []
     for name, name_opt, alternatives, alt_opt, gap, word in _PART.findall(pattern):
         if name:
             if name not in sets:
                 raise RuleError(f"unknown set {{{name}}} in {pattern!r}")
-            part = "(?:" + "|".join(fragment(entry, sets) for entry in sets[name]) + ")"
+            part = "(?:" + "|".join(fragment(entry, sets, sep) for entry in sets[name]) + ")"
             out.append(part + name_opt)
         elif alternatives:
             options = [a.strip() for a in alternatives.split("|")]
-            part = "(?:" + "|".join(fragment(a, sets) for a in options if a) + ")"
+            part = "(?:" + "|".join(fragment(a, sets, sep) for a in options if a) + ")"
             out.append(part + alt_opt)
         elif not word:  # a gap: ~ or ~N
-            out.append(f"(?:[a-z0-9]+ ){{0,{int(gap) if gap else 3}}}")
+            out.append(f"(?:[a-z0-9]+{sep}){{0,{int(gap) if gap else 3}}}")
         else:
-            out.append(inflected_regex(word) + " ")
+            out.append(inflected_regex(word) + sep)
     if not out:
         raise RuleError(f"empty pattern: {pattern!r}")
     return "".join(out)
@@ -107,7 +110,8 @@ class Group:
     terms: tuple[str, ...]
     regex: re.Pattern  # every term at once, to find a match fast
     term_regexes: tuple[re.Pattern, ...]  # each term alone, to say which one it was
-    exceptions: tuple[tuple[str, ...], ...]  # per term, for kind "inside"
+    exceptions: tuple[tuple[re.Pattern, ...], ...]  # per term, for kind "inside"
+    masked: bool = True  # reads the views with the masks cut out (false: as they are)
 
     def hits(self, view: str):
         for match in self.regex.finditer(view):
@@ -120,17 +124,16 @@ class Group:
                 yield Hit(category, self.terms[index], text), match.start(), match.end()
 
     @staticmethod
-    def _excepted(view: str, match: re.Match, exceptions: tuple[str, ...]) -> bool:
+    def _excepted(view: str, match: re.Match, exceptions: tuple[re.Pattern, ...]) -> bool:
+        """Whether an exception (with its plural, its letters repeated) covers the match."""
         start = view.rfind(" ", 0, match.start()) + 1
         end = view.find(" ", match.end())
         word = view[start:end]
         at, until = match.start() - start, match.end() - start
         for exception in exceptions:
-            found = word.find(exception)
-            while found != -1:
-                if found <= at and until <= found + len(exception):
+            for found in exception.finditer(word):
+                if found.start() <= at and until <= found.end():
                     return True
-                found = word.find(exception, found + 1)
         return False
 
 
@@ -139,7 +142,7 @@ class Rules:
     groups: tuple[Group, ...]
     masks: re.Pattern
     levels: dict
-    negative: dict  # clothing: regex of one word; filler: regex of one word
+    negative: dict  # bare, garments, dressed, filler: each a regex of one word
 
 
 def _group(rule: dict, sets: dict) -> Group:
@@ -164,8 +167,10 @@ def _group(rule: dict, sets: dict) -> Group:
     unknown = set(exceptions_of) - set(terms)
     if unknown:
         raise RuleError(f"exceptions for terms that are not in the rule: {sorted(unknown)}")
-    exceptions = tuple(tuple(exceptions_of.get(t, ())) for t in terms)
-    return Group(categories, kind, terms, regex, term_regexes, exceptions)
+    exceptions = tuple(tuple(re.compile(inflected_regex(x)) for x in exceptions_of.get(t, ()))
+                       for t in terms)
+    return Group(categories, kind, terms, regex, term_regexes, exceptions,
+                 rule.get("masked", True))
 
 
 def _one_word(words: list[str]) -> re.Pattern:
@@ -179,22 +184,24 @@ def load(path: Path = RULES_FILE) -> Rules:
     normalise.EXTRA_HOMOGLYPHS.update(data.get("homoglyphs", {}))
     sets = data.get("sets", {})
     groups = tuple(_group(rule, sets) for rule in data["rules"])
-    masks = "|".join(fragment(m, sets) for m in data["masks"]["terms"])
+    spaced = "|".join(fragment(m, sets) for m in data["masks"]["terms"])
+    joined = "|".join(fragment(m, sets, "") for m in data["masks"]["terms"] if " " in m)
     negative = data["negative"]
     return Rules(
-        groups=groups, masks=re.compile(f"(?<= )(?:{masks})"), levels=data["levels"],
-        negative={"clothing": _one_word(negative["clothing"]),
-                  "filler": _one_word(negative["filler"])})
+        groups=groups, masks=re.compile(f"(?<= )(?:(?:{spaced})|(?:{joined}) )"),
+        levels=data["levels"],
+        negative={key: _one_word(negative[key])
+                  for key in ("bare", "garments", "dressed", "filler")})
 
 
 def hits(text_views: tuple[str, ...], rules: Rules) -> list[Hit]:
     """Every rule that matches any view of a prompt, once per (category, term)."""
     found: dict[tuple[str, str], Hit] = {}
-    for view in text_views:
-        view = rules.masks.sub("", view)
+    for raw in text_views:
+        view = rules.masks.sub("", raw)
         cuts: set[int] = set()
         for group in rules.groups:
-            for hit, start, end in group.hits(view):
+            for hit, start, end in group.hits(view if group.masked else raw):
                 found.setdefault((hit.category, hit.term), hit)
                 if group.kind == "inside":
                     cuts.update((start, end))
@@ -203,7 +210,7 @@ def hits(text_views: tuple[str, ...], rules: Rules) -> list[Hit]:
             # too: "nakedkid" is "naked kid", and "kid" counts.
             split = re.sub(" +", " ", "".join(f" {c}" if i in cuts else c
                                               for i, c in enumerate(view)))
-            for group in rules.groups:
+            for group in (g for g in rules.groups if g.masked):
                 for hit, _, _ in group.hits(split):
                     found.setdefault((hit.category, hit.term), hit)
     return list(found.values())
@@ -212,21 +219,28 @@ def hits(text_views: tuple[str, ...], rules: Rules) -> list[Hit]:
 _ITEM_SEPARATORS = re.compile(r"[,;|\n()\[\]{}<>]+|\band\b|\bor\b")
 
 
-def negative_hits(negative_prompt: str, mode: str, rules: Rules) -> list[Hit]:
-    """A negative prompt that would take clothes off: with mode "bare", an item of it (between
-    commas) that names clothing and nothing else ("clothes", "shirt, pants", "(underwear:1.3)");
-    with mode "any", any clothing word in it at all ("ugly clothes" too)."""
+def negative_hits(negative_prompt: str, mode: str, rules: Rules,
+                  prompt_views: tuple[str, ...] = ()) -> list[Hit]:
+    """A negative prompt that would take clothes off. With mode "bare", an item of it (between
+    commas) made only of clothing words ("clothes", "underwear, bra", "(clothing:1.3)"), or
+    only of garments ("shirt and shorts") when the prompt does not dress the person in
+    something else; with mode "any", any clothing word at all ("ugly clothes", "jacket")."""
     if mode == "off" or not negative_prompt.strip():
         return []
-    clothing, filler = rules.negative["clothing"], rules.negative["filler"]
+    bare, garments, filler = (rules.negative[k] for k in ("bare", "garments", "filler"))
+    dressed = any(rules.negative["dressed"].fullmatch(w) for v in prompt_views for w in v.split())
     found: dict[str, Hit] = {}
     folded = normalise.fold(negative_prompt)
     items = [folded] if mode == "any" else _ITEM_SEPARATORS.split(folded)
     for item in items:
         for view in normalise.views(item):
             words = [w for w in view.split() if not w.isdigit() and not filler.fullmatch(w)]
-            named = [w for w in words if clothing.fullmatch(w)]
-            if named and (mode == "any" or len(named) == len(words)):
-                text = " ".join(named)
-                found.setdefault(text, Hit("undress", "negative prompt: clothing", text))
+            named = [w for w in words if bare.fullmatch(w) or garments.fullmatch(w)]
+            if not named:
+                continue
+            if mode == "bare" and (len(named) < len(words) or (
+                    dressed and not any(bare.fullmatch(w) for w in named))):
+                continue
+            text = " ".join(named)
+            found.setdefault(text, Hit("undress", "negative prompt: clothing", text))
     return list(found.values())
