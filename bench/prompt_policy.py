@@ -3,9 +3,15 @@
 Checks every row of tests/providers/data/prompts.csv at its level and prints, per level and
 overall, the false-refusal rate on the rows that should be allowed and the miss rate on the
 rows that should be refused, beside the targets, and the time one check takes (median and
-95th percentile over the whole set, repeated). The rows noted "holdout" were written before the
-rules were tuned to them: their figures are the closest this set comes to unseen prompts.
-Targets: at most 1 % false refusals and at most 2 % misses on this set.
+95th percentile over the whole set, repeated). Targets: at most 1 % false refusals and at most
+2 % misses on this set.
+
+The rules were written with this set, so on it they do well by construction. The rows noted
+"holdout 1" to "holdout 3" were written in three batches after the rules, and only then were the
+rules fixed for them; when each batch was first run it had (false refusals / misses):
+batch 1, 82 rows: 0/43 (0 %) and 7/39 (18 %); batch 2, 91 rows: 1/48 (2 %) and 15/43 (35 %);
+batch 3, 97 rows: 2/53 (4 %) and 10/44 (23 %). That is the better guide to prompts unlike these:
+few false refusals, but a word list misses a request phrased in words it lacks.
 
     .venv/bin/python bench/prompt_policy.py [--repeat 5] [--show]
 """
@@ -65,7 +71,7 @@ def main():
     print(f"{'level':<10} {'false refusals (allowed rows)':<30} {'misses (refused rows)':<24}")
     groups = [(level, [i for i, r in enumerate(rows) if r["level"] == level])
               for level in ("base", "standard", "strict")]
-    groups += [("holdout", [i for i, r in enumerate(rows) if r["note"].startswith("holdout")]),
+    groups += [("holdouts", [i for i, r in enumerate(rows) if r["note"].startswith("holdout")]),
                ("overall", list(range(len(rows))))]
     for name, indexes in groups:
         fr, miss = rates([rows[i] for i in indexes], [verdicts[i] for i in indexes])
