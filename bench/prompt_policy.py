@@ -7,11 +7,12 @@ rows that should be refused, beside the targets, and the time one check takes (m
 2 % misses on this set.
 
 The rules were written with this set, so on it they do well by construction. The rows noted
-"holdout 1" to "holdout 3" were written in three batches after the rules, and only then were the
+"holdout 1" to "holdout 4" were written in four batches after the rules, and only then were the
 rules fixed for them; when each batch was first run it had (false refusals / misses):
 batch 1, 82 rows: 0/43 (0 %) and 7/39 (18 %); batch 2, 91 rows: 1/48 (2 %) and 15/43 (35 %);
-batch 3, 97 rows: 2/53 (4 %) and 10/44 (23 %). That is the better guide to prompts unlike these:
-few false refusals, but a word list misses a request phrased in words it lacks.
+batch 3, 97 rows: 2/53 (4 %) and 10/44 (23 %); batch 4, 98 rows: 1/52 (2 %) and 9/46 (20 %).
+That is the better guide to prompts unlike these: few false refusals, but a word list misses a
+request phrased in words it lacks.
 
     .venv/bin/python bench/prompt_policy.py [--repeat 5] [--show]
 """
