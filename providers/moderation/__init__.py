@@ -23,6 +23,11 @@ A level is a :class:`Level`; ``LEVELS`` holds the three above (from rules.toml) 
 pass its own, e.g. ``dataclasses.replace(LEVELS["base"], refuse=LEVELS["base"].refuse |
 {"hate"})`` to refuse hate at the base level too.
 
+Pass the personal model's ``trigger_word`` too: it is read as "TOK" (a random trigger word can
+hold a rule's letters). The rules are English, with a few foreign words. How well they do is
+measured by bench/prompt_policy.py: on prompts written after the rules, few false refusals but
+about one refused request in five missed, so this is a first line, not the only one.
+
 Categories of a refusal (``Verdict.categories``):
 
 - ``sexual``: sexual or nude content, sex acts, pornography;
