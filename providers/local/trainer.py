@@ -102,7 +102,7 @@ def load_checkpoint(path: Path, transformer, optimizer) -> dict:
     return json.loads((path / "state.json").read_text())
 
 
-def _load_transformer(base_model_dir, profile, device, rank: int):
+def _load_transformer(base_model_dir, profile, device, rank: int, seed: int):
     from diffusers import FluxTransformer2DModel
     from diffusers.training_utils import cast_training_params
     from peft import LoraConfig
@@ -116,6 +116,7 @@ def _load_transformer(base_model_dir, profile, device, rank: int):
         transformer.to(device)
     if device != "cpu":
         transformer.enable_gradient_checkpointing()
+    torch.manual_seed(seed)  # the LoRA's Gaussian init (a resumed run loads its weights)
     transformer.add_adapter(LoraConfig(r=rank, lora_alpha=rank, init_lora_weights="gaussian",
                                        target_modules=TARGET_MODULES))
     cast_training_params(transformer, dtype=torch.float32)  # train the LoRA in fp32
@@ -259,7 +260,7 @@ def _train(photos_dir, output_dir, base_model_dir, steps, learning_rate, rank, r
     data = _prepare(photos_dir, base_model_dir, profile, device, resolution)
     scheduler = FlowMatchEulerDiscreteScheduler.from_pretrained(
         base_model_dir, subfolder="scheduler", local_files_only=True)
-    transformer = _load_transformer(base_model_dir, profile, device, rank)
+    transformer = _load_transformer(base_model_dir, profile, device, rank, seed)
     params = [p for p in transformer.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=learning_rate, weight_decay=1e-4)
     step, loss = 0, None
