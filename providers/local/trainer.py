@@ -102,19 +102,27 @@ def load_checkpoint(path: Path, transformer, optimizer) -> dict:
     return json.loads((path / "state.json").read_text())
 
 
-def _load_transformer(base_model_dir, profile, device, rank: int, seed: int):
+def load_lora_transformer(base_model_dir, profile, device, rank: int, seed: int):
+    """The transformer from `base_model_dir`, quantised as `profile` says, frozen, with a
+    fresh trainable LoRA."""
     from diffusers import FluxTransformer2DModel
-    from diffusers.training_utils import cast_training_params
-    from peft import LoraConfig
 
     quant = memory.quantization_config(profile)
     transformer = FluxTransformer2DModel.from_pretrained(
         base_model_dir, subfolder="transformer", local_files_only=True, dtype=profile.dtype,
         quantization_config=quant.quant_mapping.get("transformer") if quant else None)
-    transformer.requires_grad_(False)
-    if not profile.quant:
+    if profile.quant != "nf4":  # bitsandbytes loads straight onto the GPU
         transformer.to(device)
-    if device != "cpu":
+    return add_training_lora(transformer, rank=rank, seed=seed,
+                             gradient_checkpointing=device != "cpu")
+
+
+def add_training_lora(transformer, *, rank: int, seed: int, gradient_checkpointing: bool):
+    from diffusers.training_utils import cast_training_params
+    from peft import LoraConfig
+
+    transformer.requires_grad_(False)
+    if gradient_checkpointing:  # recompute activations in backward: 1024 px fits in far less
         transformer.enable_gradient_checkpointing()
     torch.manual_seed(seed)  # the LoRA's Gaussian init (a resumed run loads its weights)
     transformer.add_adapter(LoraConfig(r=rank, lora_alpha=rank, init_lora_weights="gaussian",
@@ -123,7 +131,7 @@ def _load_transformer(base_model_dir, profile, device, rank: int, seed: int):
     return transformer
 
 
-def _step_loss(transformer, scheduler, data, batch, generator, device, guidance):
+def step_loss(transformer, scheduler, data, batch, generator, device, guidance):
     """The flow-matching loss for one photo at one random timestep (the recipe's loss with its
     default uniform timestep density)."""
     from diffusers import FluxPipeline
@@ -260,7 +268,7 @@ def _train(photos_dir, output_dir, base_model_dir, steps, learning_rate, rank, r
     data = _prepare(photos_dir, base_model_dir, profile, device, resolution)
     scheduler = FlowMatchEulerDiscreteScheduler.from_pretrained(
         base_model_dir, subfolder="scheduler", local_files_only=True)
-    transformer = _load_transformer(base_model_dir, profile, device, rank, seed)
+    transformer = load_lora_transformer(base_model_dir, profile, device, rank, seed)
     params = [p for p in transformer.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=learning_rate, weight_decay=1e-4)
     step, loss = 0, None
@@ -280,7 +288,7 @@ def _train(photos_dir, output_dir, base_model_dir, steps, learning_rate, rank, r
         generator = torch.Generator().manual_seed(seed * 1_000_003 + step)
         index = _order(seed, step, len(data["latents"]))
         batch = {"index": index, "text": data["captions"][index]}
-        loss_tensor = _step_loss(transformer, scheduler, data, batch, generator, device, guidance)
+        loss_tensor = step_loss(transformer, scheduler, data, batch, generator, device, guidance)
         loss_tensor.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         optimizer.step()

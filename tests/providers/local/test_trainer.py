@@ -70,6 +70,14 @@ def test_a_stopped_training_resumes_to_the_same_lora(tmp_path, trained, tiny_dir
     assert same_weights(resumed.lora_path, trained[0].lora_path)
 
 
+def test_a_stop_file_stops_before_the_next_step(tmp_path, tiny_dir, photos_dir):
+    jobs.request_stop(tmp_path)  # as a worker asks a training in another process to stop
+    stopped = train(photos_dir, tmp_path, base_model_dir=tiny_dir, **TRAINING)
+    assert (stopped.state, stopped.step) == ("stopped", 0)
+    assert jobs.read_progress(tmp_path)["state"] == "stopped"
+    assert "stopped at step 0/6" in jobs.read_log(tmp_path)
+
+
 @pytest.mark.slow
 def test_a_killed_training_process_resumes_from_its_checkpoint(tmp_path, trained, tiny_dir,
                                                               photos_dir):
