@@ -29,9 +29,10 @@ DEFAULTS = {"schnell": {"steps": 4, "guidance": None, "max_sequence_length": 256
 KEEP_ADAPTERS = 4
 MAX_PIPELINES = 1  # one FLUX.1 fills a card; loading another evicts the one before
 
-_cache: "OrderedDict[tuple, FluxPipelineEntry]" = OrderedDict()
+_cache: "OrderedDict[tuple, object]" = OrderedDict()  # (directory, profile, device) → pipeline
 _cache_lock = threading.Lock()
-# Every pipeline generate() has seen, warm or not, with its lock and adapters.
+# Every pipeline generate() has seen, warm or not, with its lock and adapters; weakly, so a
+# dropped pipeline is freed.
 _entries: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 _entries_lock = threading.Lock()
 
@@ -47,21 +48,18 @@ class EngineError(ProviderError):
 
 
 class FluxPipelineEntry:
-    """A loaded pipeline, the lock that serialises requests on it (adapters are pipeline-wide
-    state) and its loaded adapters, least recently used first."""
+    """The lock that serialises requests on a pipeline (adapters are pipeline-wide state) and
+    its loaded adapters, least recently used first. It holds no reference to the pipeline."""
 
-    def __init__(self, pipe):
-        self.pipe = pipe
+    def __init__(self):
         self.lock = threading.Lock()
         self.adapters: OrderedDict[str, float] = OrderedDict()
 
 
 def load_pipeline(directory, profile: str = "bf16", *, device: str | None = None):
-    """The FluxPipeline in `directory` set up for `profile`, loaded once per process."""
-    return _entry(directory, profile, device).pipe
-
-
-def _entry(directory, profile: str, device: str | None) -> FluxPipelineEntry:
+    """The FluxPipeline in `directory` set up for `profile`, loaded once per process. Call it
+    for every request rather than keeping the pipeline: one evicted or dropped after a GPU
+    error is only freed once nothing holds it."""
     if profile not in PROFILES:
         raise EngineError(f"Unknown memory profile {profile!r}; known: {', '.join(PROFILES)}.",
                           transient=False, code="local_bad_profile")
@@ -80,15 +78,15 @@ def _entry(directory, profile: str, device: str | None) -> FluxPipelineEntry:
             pipe = memory.load(Path(directory), PROFILES[profile], device=device)
         except Exception as exc:
             raise classify(exc) from exc
-        entry = _cache[key] = _entry_of(pipe)
-        return entry
+        _cache[key] = pipe
+        return pipe
 
 
 def _entry_of(pipe) -> FluxPipelineEntry:
     """The bookkeeping of `pipe`, also for a pipeline built elsewhere (a test, the bench)."""
     with _entries_lock:
         if pipe not in _entries:
-            _entries[pipe] = FluxPipelineEntry(pipe)
+            _entries[pipe] = FluxPipelineEntry()
         return _entries[pipe]
 
 
@@ -135,8 +133,8 @@ def adapter_name(path) -> str:
     return f"lora_{digest[:16]}"
 
 
-def _activate_lora(entry: FluxPipelineEntry, path, scale: float) -> str:
-    pipe, name = entry.pipe, adapter_name(path)
+def _activate_lora(pipe, entry: FluxPipelineEntry, path, scale: float) -> str:
+    name = adapter_name(path)
     if name not in entry.adapters:
         path = Path(path)
         pipe.load_lora_weights(str(path.parent), weight_name=path.name, adapter_name=name)
@@ -147,10 +145,10 @@ def _activate_lora(entry: FluxPipelineEntry, path, scale: float) -> str:
     return name
 
 
-def _release_lora(entry: FluxPipelineEntry, keep: int) -> None:
+def _release_lora(pipe, entry: FluxPipelineEntry, keep: int) -> None:
     """Switch adapters off after a request and delete the least recently used beyond `keep`;
     with none left, remove peft's layers altogether so the base model is exactly as loaded."""
-    pipe, loaded = entry.pipe, set(loaded_adapters(entry.pipe))
+    loaded = set(loaded_adapters(pipe))
     for name in [name for name in entry.adapters if name not in loaded]:
         del entry.adapters[name]  # a load that failed half-way
     while len(entry.adapters) > keep:
@@ -200,7 +198,7 @@ def generate(pipe, prompt: str, *, width: int, height: int, steps: int | None = 
     with entry.lock:
         try:
             if lora:
-                _activate_lora(entry, lora[0], float(lora[1]))
+                _activate_lora(pipe, entry, lora[0], float(lora[1]))
             images = pipe(
                 prompt, width=width, height=height, num_inference_steps=steps,
                 guidance_scale=guidance or 0.0, num_images_per_prompt=num_images,
@@ -211,8 +209,8 @@ def generate(pipe, prompt: str, *, width: int, height: int, steps: int | None = 
         except Exception as exc:
             error = classify(exc)
             if lora and not error.transient:  # after a GPU error the pipeline is dropped anyway
-                _release_lora(entry, keep_adapters)
+                _release_lora(pipe, entry, keep_adapters)
             raise error from exc
         if lora:
-            _release_lora(entry, keep_adapters)
+            _release_lora(pipe, entry, keep_adapters)
         return images

@@ -88,13 +88,16 @@ def load(directory: Path, profile: Profile, *, device: str | None = None):
 
         raise EngineError(f"The {profile.name!r} memory profile needs a CUDA GPU and none is "
                           "visible to this process.", transient=False, code="local_no_gpu")
+    # Straight onto the GPU (quantised there, never whole in system RAM) unless offloading.
+    device_map = "cuda" if device == "cuda" and not profile.offload else None
     pipe = FluxPipeline.from_pretrained(directory, local_files_only=True, dtype=profile.dtype,
-                                        quantization_config=quantization_config(profile))
+                                        quantization_config=quantization_config(profile),
+                                        device_map=device_map)
     if profile.offload == "model":
         pipe.enable_model_cpu_offload(device=device)
     elif profile.offload == "sequential":
         pipe.enable_sequential_cpu_offload(device=device)
-    else:
+    elif device_map is None:
         pipe.to(device)
     pipe.set_progress_bar_config(disable=True)
     return pipe

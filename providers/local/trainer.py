@@ -108,10 +108,12 @@ def load_lora_transformer(base_model_dir, profile, device, rank: int, seed: int)
     from diffusers import FluxTransformer2DModel
 
     quant = memory.quantization_config(profile)
+    on_gpu = device != "cpu"  # loaded (and quantised) straight onto the GPU
     transformer = FluxTransformer2DModel.from_pretrained(
         base_model_dir, subfolder="transformer", local_files_only=True, dtype=profile.dtype,
-        quantization_config=quant.quant_mapping.get("transformer") if quant else None)
-    if profile.quant != "nf4":  # bitsandbytes loads straight onto the GPU
+        quantization_config=quant.quant_mapping.get("transformer") if quant else None,
+        device_map=device if on_gpu else None)
+    if not on_gpu:
         transformer.to(device)
     return add_training_lora(transformer, rank=rank, seed=seed,
                              gradient_checkpointing=device != "cpu")

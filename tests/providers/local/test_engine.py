@@ -1,6 +1,9 @@
 """The engine on the tiny model: offline loading, seeds, progress, guidance, LoRAs applied per
 request and removed again, and GPU failures classified as transient."""
 
+import gc
+import weakref
+
 import numpy as np
 import peft
 import pytest
@@ -27,6 +30,16 @@ def test_loads_offline_and_a_seed_gives_the_same_image(tiny_dir, no_network):
     assert first[0].size == (32, 32)
     assert (pixels(first) == pixels(again)).all()
     assert (pixels(first) != pixels(other)).any()
+
+
+def test_a_dropped_pipeline_is_freed(tiny_dir, trained):
+    pipe = engine.load_pipeline(tiny_dir, "cpu-fp32")
+    engine.generate(pipe, PROMPT, **SIZE, seed=1, steps=1, lora=(trained[0].lora_path, 1.0))
+    alive = weakref.ref(pipe)
+    del pipe
+    engine.drop_pipelines()
+    gc.collect()
+    assert alive() is None
 
 
 def test_image_i_of_a_batch_is_the_image_of_seed_plus_i(pipe):
