@@ -134,7 +134,8 @@ def vae_scale(model_dir: Path) -> int:
     return 2 ** (len(config["block_out_channels"]) - 1)
 
 
-def training_times(transformer, model_dir: Path, sizes, steps: int, clock: Clock) -> dict:
+def training_times(transformer, model_dir: Path, profile, sizes, steps: int,
+                   clock: Clock) -> dict:
     """Seconds per training step (forward, backward, AdamW) at each size, on the profile's
     transformer with a fresh rank-16 LoRA, on synthetic latents and prompt embeddings."""
     from diffusers import FlowMatchEulerDiscreteScheduler
@@ -162,7 +163,8 @@ def training_times(transformer, model_dir: Path, sizes, steps: int, clock: Clock
         for step in range(steps + 1):  # the first one warms up
             def one(step=step, data=data, batch=batch):
                 loss = trainer.step_loss(transformer, scheduler, data, batch,
-                                         torch.Generator().manual_seed(step), device, 1.0)
+                                         torch.Generator().manual_seed(step), device, 1.0,
+                                         profile.dtype)
                 loss.backward()
                 optimizer.step()
                 optimizer.zero_grad(set_to_none=True)
@@ -191,7 +193,7 @@ def run_profile(name: str, model_dir: Path, lora: Path, args, clock: Clock) -> d
         transformer = pipe.transformer  # the text encoders and VAE go: training's own peak
         del pipe
         engine.drop_pipelines()
-        row.update(training_times(transformer, model_dir, args.train_sizes,
+        row.update(training_times(transformer, model_dir, PROFILES[name], args.train_sizes,
                                   2 if args.quick else 5, clock))
         del transformer
     engine.drop_pipelines()

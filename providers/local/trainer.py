@@ -133,9 +133,10 @@ def add_training_lora(transformer, *, rank: int, seed: int, gradient_checkpointi
     return transformer
 
 
-def step_loss(transformer, scheduler, data, batch, generator, device, guidance):
+def step_loss(transformer, scheduler, data, batch, generator, device, guidance, dtype=None):
     """The flow-matching loss for one photo at one random timestep (the recipe's loss with its
-    default uniform timestep density)."""
+    default uniform timestep density). `dtype` is the profile's compute dtype: a quantised
+    model's own `dtype` may name its storage or the fp32 LoRA instead."""
     from diffusers import FluxPipeline
     from diffusers.training_utils import compute_density_for_timestep_sampling
 
@@ -149,7 +150,7 @@ def step_loss(transformer, scheduler, data, batch, generator, device, guidance):
     sigmas = scheduler.sigmas[index].to(device).view(-1, 1, 1, 1)
     noisy = (1.0 - sigmas) * latents + sigmas * noise
     b, c, h, w = latents.shape
-    dtype = transformer.dtype
+    dtype = dtype or transformer.dtype
     embeds, pooled, text_ids = (t.to(device, dtype) for t in batch["text"])
     guidance_tensor = (torch.full((b,), guidance, device=device)
                        if transformer.config.guidance_embeds else None)
@@ -290,7 +291,8 @@ def _train(photos_dir, output_dir, base_model_dir, steps, learning_rate, rank, r
         generator = torch.Generator().manual_seed(seed * 1_000_003 + step)
         index = _order(seed, step, len(data["latents"]))
         batch = {"index": index, "text": data["captions"][index]}
-        loss_tensor = step_loss(transformer, scheduler, data, batch, generator, device, guidance)
+        loss_tensor = step_loss(transformer, scheduler, data, batch, generator, device, guidance,
+                                profile.dtype)
         loss_tensor.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         optimizer.step()
