@@ -16,7 +16,7 @@ from pathlib import Path
 
 import torch
 
-from providers.base import ProviderError
+from likeness.errors import ProviderError
 from providers.local import memory
 from providers.local.layout import check_model_dir
 from providers.local.memory import PROFILES
