@@ -353,6 +353,7 @@ class FakeServer:
         self._files: dict[str, tuple[bytes, str]] = {}
         self._expired: set[str] = set()
         self._clock_offset = 0.0
+        self._epoch = 0  # moves on at every reset
         self._server: _Server | None = None
         self._threads: list[threading.Thread] = []
         self._running = False
@@ -404,6 +405,7 @@ class FakeServer:
     def reset(self) -> None:
         """Forget every request, fault, file, webhook and job; back to the initial state."""
         with self.lock:
+            self._epoch += 1
             self._requests.clear()
             self._faults.clear()
             self._files.clear()
@@ -614,7 +616,12 @@ class FakeServer:
         if fault and fault.kind == "fail":
             return self._fault_response(fault)
         if fault and fault.kind == "timeout":
+            epoch = self._epoch
             time.sleep(fault.seconds)
+            if epoch != self._epoch:
+                # The fake was reset while this request waited (the test that asked for the
+                # delay is over): a late request must not change the next test's state.
+                return Response(503, b'{"detail": "the fake was reset"}', "application/json")
         if fault and fault.kind == "malformed":
             return Response(200, b'{"this is": not json', "application/json")
         allowed = False

@@ -52,3 +52,21 @@ def test_cli_runs_until_terminated():
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 0
+
+
+def test_a_delayed_request_cannot_change_the_state_after_a_reset():
+    # The root cause of a flaky gallery test: a request the client gave up on (a timeout
+    # fault) finished after the next test had reset the shared fake, and left an image in it.
+    from fakes.cloudflare_images import FakeCloudflareImages
+
+    with FakeCloudflareImages() as fake:
+        fake.timeout(0.6, path=r"/images/v1$")
+        url = f"{fake.url}/client/v4/accounts/{fake.account_id}/images/v1"
+        try:
+            httpx.post(url, headers={"Authorization": f"Bearer {fake.token}"},
+                       files={"file": ("a.png", b"\x89PNG fake", "image/png")}, timeout=0.1)
+        except httpx.TimeoutException:
+            pass
+        fake.reset()  # the next test begins
+        time.sleep(1.0)  # the delayed request has ended by now
+        assert fake.images == {}
