@@ -88,7 +88,14 @@ class BaseModelOut(Schema):
     sizes: dict[str, list[int]] = Field(description="aspect ratio -> [width, height] in pixels.")
     providers: list[str] = Field(description="The providers that serve it, in the order they "
                                              "are tried (failover).")
-    available: bool = Field(description="Whether a configured provider serves it now.")
+    available: bool = Field(description="Whether a configured provider serves it now (the "
+                                        "live catalogue: `manage.py check_providers`).")
+    family: str = Field(description="Its architecture: `flux1` or `flux2`. Personal models "
+                                    "are FLUX.1 LoRAs and run only on FLUX.1 [dev].")
+    licence: str = Field(description="The licence of its weights.")
+    licence_url: str
+    commercial_weights: bool = Field(description="Whether its weights may be run commercially "
+                                                 "on one's own hardware.")
 
 
 class StyleOut(Schema):
@@ -314,6 +321,9 @@ class TrainingOut(Schema):
     learning_rate: float
     lora_rank: int
     cancel_requested: bool
+    cancel_refused: bool = Field(description="The provider could not stop the training (it "
+                                             "had started): it may still finish; if it ends "
+                                             "without a model the credits come back.")
     callback_url: str | None = None
     created_at: datetime
     started_at: datetime | None

@@ -353,6 +353,7 @@ class FakeServer:
         self._files: dict[str, tuple[bytes, str]] = {}
         self._expired: set[str] = set()
         self._clock_offset = 0.0
+        self.retired: set[str] = set()  # models (endpoints) no longer served, see retire()
         self._epoch = 0  # moves on at every reset
         self._server: _Server | None = None
         self._threads: list[threading.Thread] = []
@@ -411,12 +412,19 @@ class FakeServer:
             self._files.clear()
             self._expired.clear()
             self._clock_offset = 0.0
+            self.retired = set()
             self.webhooks.reset()
             self.reset_state()
             self.changed.notify_all()
 
     def reset_state(self) -> None:
         """Subclasses clear their own in-memory state here."""
+
+    def retire(self, model: str) -> None:
+        """The model (or endpoint) is no longer served: the fake answers for it as its
+        service does for a model it does not serve, and leaves it out of its listings."""
+        with self.lock:
+            self.retired.add(model)
 
     # ----- clock
 

@@ -5,7 +5,10 @@ negative_prompt, guidance_scale).
 
 `POST /v1/images/generations` -> `{"data": [{"b64_json": ..., "url": null}], "id": ...}`
 (`response_format="url"` gives `{"b64_json": null, "url": ...}` with the image on this server).
-Validation errors: 422 `{"detail": [{"loc", "msg", "type", ...}]}` (FastAPI style).
+Validation errors: 422 `{"detail": [{"loc", "msg", "type", ...}]}` (FastAPI style); fields the
+API does not take are refused (`extra_forbidden`). `GET /v1/models` lists the models served
+(`{"object": "list", "data": [{id, object, created, owned_by}]}`); `retire(model)` stops serving
+one (404 from then on).
 """
 
 from __future__ import annotations
@@ -19,6 +22,9 @@ from fakes.base import FakeServer, Request, Response, b64, json_response, route
 
 MODELS = ("black-forest-labs/flux-schnell", "black-forest-labs/flux-dev", "stability-ai/sdxl")
 EXTENSIONS = {"webp": "webp", "jpg": "jpeg", "png": "png"}
+FIELDS = {"model", "prompt", "n", "response_format", "size", "quality", "style", "user",
+          "width", "height", "num_inference_steps", "seed", "response_extension", "loras",
+          "negative_prompt", "guidance_scale"}
 
 
 class FakeNebius(FakeServer):
@@ -33,6 +39,14 @@ class FakeNebius(FakeServer):
 
     def reset_state(self) -> None:
         self.generations: list[dict] = []
+
+    @route("GET", r"/v1/models")
+    def models(self, req: Request) -> Response:
+        with self.lock:
+            served = [m for m in MODELS if m not in self.retired]
+        return json_response({"object": "list", "data": [
+            {"id": m, "object": "model", "created": 1733000000, "owned_by": "system"}
+            for m in served]})
 
     def auth_error(self, req: Request) -> Response:
         return json_response({"detail": "Invalid or missing API key"}, 401)
@@ -66,7 +80,9 @@ class FakeNebius(FakeServer):
         if not isinstance(body, dict):
             return json_response({"detail": [self._err("", "Input should be an object",
                                                        "dict_type")]}, 422)
-        errors: list = []
+        errors: list = [{"loc": ["body", name], "msg": "Extra inputs are not permitted",
+                         "type": "extra_forbidden", "input": body[name]}
+                        for name in sorted(set(body) - FIELDS)]
         model, prompt = body.get("model"), body.get("prompt")
         if not model:
             errors.append(self._err("model", "Field required", "missing"))
@@ -101,7 +117,7 @@ class FakeNebius(FakeServer):
                                        "input": lora.get("scale")})
         if errors:
             return json_response({"detail": errors}, 422)
-        if model not in MODELS:
+        if model not in MODELS or model in self.retired:
             return json_response({"detail": f"Model {model} not found"}, 404)
         if self.generation_seconds:
             time.sleep(self.generation_seconds)

@@ -2,8 +2,12 @@
 SDK: `replicate.Client(api_token=fake.token, base_url=fake.url)` (host only, no /v1).
 
 What it does (see docs/providers.md, "Replicate"):
-- models: the trainer `ostris/flux-dev-lora-trainer` (version `TRAINER_VERSION`) and
-  `black-forest-labs/flux-dev` / `flux-schnell` exist; `POST /v1/models` creates destinations.
+- models: the trainer `ostris/flux-dev-lora-trainer` (version `TRAINER_VERSION`) and the
+  official `black-forest-labs/flux-schnell`, `flux-dev`, `flux-dev-lora`, `flux-1.1-pro`,
+  `flux-2-dev`, `flux-2-pro` exist (`retire(name)` removes one: it answers 404 from then on);
+  `POST /v1/models` creates destinations. Every prediction's input is held to its model's
+  schema (fakes/replicate_schemas.py): unknown inputs, wrong types and values out of range are
+  refused with 422 `invalid_fields`, as a strict schema would.
 - trainings: starting -> processing (logs grow) -> succeeded after `training_seconds`, with
   `output = {"version": "owner/name:<64 hex>", "weights": <.tar URL on this server>}`; the tar
   holds `output/flux_train_replicate/lora.safetensors` (as the real trainer's does).
@@ -39,6 +43,8 @@ from fakes.base import (
     utcnow_iso,
 )
 from fakes.images import safetensors_bytes
+from fakes.replicate_schemas import SINGLE_OUTPUT, kind_of, openapi
+from fakes.replicate_schemas import problems as input_problems
 
 TRAINER = "ostris/flux-dev-lora-trainer"
 TRAINER_VERSION = "e440909d3512c31646ee2e0c7d6f6f4923224863a6a10c494606e79fb5844497"
@@ -46,6 +52,8 @@ NSFW_ERROR = ("All generated images contained NSFW content. "
               "Try running it again with a different prompt.")
 WEBHOOK_EVENTS = ("start", "output", "logs", "completed")
 TERMINAL = ("succeeded", "failed", "canceled")
+OFFICIAL = ("flux-schnell", "flux-dev", "flux-dev-lora", "flux-1.1-pro", "flux-2-dev",
+            "flux-2-pro")
 
 # cog-flux's aspect ratios (about one megapixel each).
 ASPECT_RATIOS = {
@@ -107,9 +115,10 @@ class FakeReplicate(FakeServer):
         self._nsfw = 0
         self._add_model("ostris", "flux-dev-lora-trainer", "public", TRAINER_VERSION,
                         description="Fine-tune FLUX.1-dev using ai-toolkit")
-        for name in ("flux-dev", "flux-schnell"):
+        for name in OFFICIAL:
             self._add_model("black-forest-labs", name, "public",
                             hashlib.sha256(name.encode()).hexdigest())
+            self.models[f"black-forest-labs/{name}"]["is_official"] = True
 
     def _add_model(self, owner: str, name: str, visibility: str, version: str | None = None,
                    hardware: str = "gpu-t4", description: str | None = None) -> dict:
@@ -119,7 +128,7 @@ class FakeReplicate(FakeServer):
             "description": description, "visibility": visibility, "github_url": None,
             "paper_url": None, "license_url": None, "run_count": 0, "cover_image_url": None,
             "default_example": None, "latest_version": None, "hardware": hardware,
-            "created_at": utcnow_iso(),
+            "created_at": utcnow_iso(), "is_official": False,
         }
         self.models[key] = model
         if version:
@@ -127,8 +136,9 @@ class FakeReplicate(FakeServer):
         return model
 
     def _add_version(self, key: str, version_id: str) -> dict:
+        schema = openapi(kind_of(key)) if key != TRAINER else {}
         version = {"id": version_id, "created_at": utcnow_iso(), "cog_version": "0.9.0",
-                   "openapi_schema": {}}
+                   "openapi_schema": schema}
         self.versions[version_id] = {"model": key, **version}
         self.models[key]["latest_version"] = version
         return version
@@ -144,6 +154,13 @@ class FakeReplicate(FakeServer):
     def fail_next_prediction(self, error: str = "Prediction failed", times: int = 1) -> None:
         with self.lock:
             self._fail_predictions.extend([error] * times)
+
+    def retire(self, name: str) -> None:
+        """The model (owner/name) is no longer served: 404 from now on, as Replicate answers."""
+        with self.lock:
+            model = self.models.pop(name)
+            if model["latest_version"]:
+                self.versions.pop(model["latest_version"]["id"], None)
 
     def flag_nsfw_next(self, n: int = 1) -> None:
         """The next `n` predictions with the safety checker on fail with NSFW_ERROR."""
@@ -401,21 +418,12 @@ class FakeReplicate(FakeServer):
             raise self._invalid_input([("input", "input is required")])
         if model_key == TRAINER:
             return self.problem(422, "This version is a trainer; create a training instead.")
-        problems = []
-        if not isinstance(inputs.get("prompt"), str) or not inputs["prompt"]:
-            problems.append(("input", "prompt is required"))
-        num = inputs.get("num_outputs", 1)
-        if not isinstance(num, int) or not 1 <= num <= 4:
-            problems.append(("input", "num_outputs must be less than or equal to 4"))
-        ar = inputs.get("aspect_ratio")
-        if ar is not None and ar != "custom" and ar not in ASPECT_RATIOS:
-            problems.append(("input", f"aspect_ratio must be one of: custom, "
-                                      f"{', '.join(ASPECT_RATIOS)}"))
-        fmt = inputs.get("output_format", "webp")
-        if fmt not in ("webp", "jpg", "png"):
-            problems.append(("input", "output_format must be one of: webp, jpg, png"))
+        problems = input_problems(kind_of(model_key), inputs)
         if problems:
-            raise self._invalid_input(problems)
+            detail = "".join(f"- {field}: {desc}\n" for _, field, desc in problems)
+            raise HttpError(422, detail, title="Input validation failed", invalid_fields=[
+                {"type": kind, "field": field, "description": desc}
+                for kind, field, desc in problems])
         with self.lock:
             events = self._events(body)
             pid = random_id()
@@ -566,9 +574,9 @@ class FakeReplicate(FakeServer):
             width, height = self._size(inputs)
             fmt = inputs.get("output_format", "webp")
             seed = job.extra.get("seed", 0)
-            obj["output"] = [
-                self.host_image(width, height, seed, fmt, i, prefix="out")["url"]
-                for i in range(int(inputs.get("num_outputs", 1)))]
+            urls = [self.host_image(width, height, seed, fmt, i, prefix="out")["url"]
+                    for i in range(int(inputs.get("num_outputs", 1)))]
+            obj["output"] = urls[0] if kind_of(obj["model"]) in SINGLE_OUTPUT else urls
             obj["status"] = "succeeded"
             if job.webhook and "output" in job.events and "completed" not in job.events:
                 self._notify(job, "output")

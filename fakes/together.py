@@ -5,7 +5,11 @@
 `POST /v1/images/generations` -> `{"id", "model", "object": "list", "data": [...]}` with items
 `{"index", "url", "type": "url"}` (images hosted on this server, `expire()`-able) or
 `{"index", "b64_json", "type": "b64_json"}` for `response_format="base64"`.
-Errors `{"error": {"message", "type", "param", "code"}}`.
+Errors `{"error": {"message", "type", "param", "code"}}`. Fields the API does not take are refused
+(400, as a strict schema would), and each model's own limits hold: FLUX.2 [pro] takes no `steps`
+or `guidance_scale`, LoRAs only on the LoRA model. `GET /v1/models` lists the models served as a
+bare JSON array of `{id, object, type, display_name, ...}`; `retire(model)` stops serving one
+(404 `model_not_available` from then on).
 """
 
 from __future__ import annotations
@@ -17,12 +21,18 @@ from typing import Any
 from fakes.base import FakeServer, Request, Response, b64, json_response, random_id, route
 
 MODELS = (
-    "black-forest-labs/FLUX.1-schnell", "black-forest-labs/FLUX.1-schnell-Free",
-    "black-forest-labs/FLUX.1-dev", "black-forest-labs/FLUX.1.1-pro",
-    "black-forest-labs/FLUX.1-dev-lora", "black-forest-labs/FLUX.1-kontext-pro",
-    "black-forest-labs/FLUX.1-kontext-max", "black-forest-labs/FLUX.1-kontext-dev",
+    "black-forest-labs/FLUX.1-schnell", "black-forest-labs/FLUX.1-dev",
+    "black-forest-labs/FLUX.1.1-pro", "black-forest-labs/FLUX.1-dev-lora",
+    "black-forest-labs/FLUX.2-pro", "black-forest-labs/FLUX.2-dev", "black-forest-labs/FLUX.2-flex",
+    "black-forest-labs/FLUX.2-max", "black-forest-labs/FLUX.1-kontext-pro",
+    "black-forest-labs/FLUX.1-kontext-max",
 )
 LORA_MODELS = ("black-forest-labs/FLUX.1-dev-lora",)
+UNTUNABLE = ("black-forest-labs/FLUX.2-pro", "black-forest-labs/FLUX.2-max")  # no steps/guidance
+# The fields of POST /v1/images/generations (the API reference and the SDK's ImageGenerateParams).
+FIELDS = {"model", "prompt", "width", "height", "steps", "n", "seed", "negative_prompt",
+          "guidance_scale", "response_format", "output_format", "image_loras", "image_url",
+          "reference_images", "disable_safety_checker", "aspect_ratio"}
 NSFW_MESSAGE = "Your request was flagged by our safety checker (NSFW content detected)."
 
 
@@ -48,6 +58,16 @@ class FakeTogether(FakeServer):
         with self.lock:
             self._nsfw += n
             self._nsfw_prompt = prompt
+
+    @route("GET", r"/v1/models")
+    def models(self, req: Request) -> Response:
+        with self.lock:
+            served = [m for m in MODELS if m not in self.retired]
+        return json_response([{"id": m, "object": "model", "created": 1733000000,
+                               "type": "image", "display_name": m.split("/")[1],
+                               "organization": "Black Forest Labs", "link": None,
+                               "license": None, "context_length": None, "config": None,
+                               "pricing": {"base": 0.0}} for m in served])
 
     # ----- auth, errors
 
@@ -83,7 +103,11 @@ class FakeTogether(FakeServer):
         model, prompt = body.get("model"), body.get("prompt")
         if not model:
             return self._invalid("model is required", "model")
-        if model not in MODELS:
+        unknown = sorted(set(body) - FIELDS)
+        if unknown:
+            return self._invalid(f"Unrecognized request argument supplied: {unknown[0]}",
+                                 unknown[0])
+        if model not in MODELS or model in self.retired:
             return self.error_response(
                 404, f"Unable to access model {model}. Please visit "
                      "https://api.together.ai/models to view the list of supported models.",
@@ -98,6 +122,10 @@ class FakeTogether(FakeServer):
         n = body.get("n", 1)
         if not isinstance(n, int) or not 1 <= n <= 4:
             return self._invalid("n must be between 1 and 4", "n", 422)
+        if model in UNTUNABLE:
+            for name in ("steps", "guidance_scale"):
+                if name in body:
+                    return self._invalid(f"{name} is not supported for model {model}", name)
         steps = body.get("steps", 20)
         if not isinstance(steps, int) or not 1 <= steps <= 50:
             return self._invalid("steps must be between 1 and 50", "steps", 422)

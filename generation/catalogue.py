@@ -1,6 +1,22 @@
-"""Base models, aspect ratios, sizes and prices, defined once."""
+"""Base models, aspect ratios, sizes and prices, defined once.
+
+Each base model says which architecture it is (`family`): a personal model is a LoRA trained on
+FLUX.1 [dev], so it runs only there; FLUX.2 is another architecture. `licence` is the licence of
+its weights, which matters when an operator runs them on their own hardware (FLUX.1 [dev] and
+FLUX.2 [dev] are non-commercial; FLUX.1 [schnell] is Apache-2.0; the pro models have no
+public weights and run only at their providers). Which provider serves which model is the live
+catalogue's business (`manage.py check_providers`, docs/providers.md)."""
 
 from dataclasses import dataclass
+
+from providers.interfaces import PERSONAL
+
+FLUX1_DEV_LICENCE = ("FLUX.1 [dev] Non-Commercial License",
+                     "https://huggingface.co/black-forest-labs/FLUX.1-dev/blob/main/LICENSE.md")
+FLUX2_DEV_LICENCE = ("FLUX Non-Commercial License",
+                     "https://huggingface.co/black-forest-labs/FLUX.2-dev/blob/main/LICENSE.md")
+APACHE = ("Apache-2.0", "https://www.apache.org/licenses/LICENSE-2.0")
+API_ONLY = ("Proprietary: served by its providers only", "https://bfl.ai/legal/terms-of-service")
 
 
 @dataclass(frozen=True)
@@ -14,16 +30,35 @@ class BaseModel:
     supports_negative_prompt: bool = True
     max_steps: int = 50
     default_guidance: float | None = 3.5
+    family: str = "flux1"
+    licence: tuple[str, str] = API_ONLY
+    commercial_weights: bool = False  # its weights may be run commercially on one's own GPU
+
+    @property
+    def licence_name(self) -> str:
+        return self.licence[0]
+
+    @property
+    def licence_url(self) -> str:
+        return self.licence[1]
 
 
 BASE_MODELS: dict[str, BaseModel] = {
     "flux-schnell": BaseModel("flux-schnell", "FLUX.1 schnell", 1, False, 4,
                               "Fast drafts in a few seconds.", max_steps=12,
-                              default_guidance=None),
+                              default_guidance=None, licence=APACHE, commercial_weights=True),
     "flux-dev": BaseModel("flux-dev", "FLUX.1 dev", 2, True, 28,
-                          "Higher quality; works with personal models."),
+                          "Higher quality; works with personal models.",
+                          licence=FLUX1_DEV_LICENCE),
     "flux-pro": BaseModel("flux-pro", "FLUX1.1 pro", 4, False, 28,
                           "The best quality for final shots.", supports_negative_prompt=False),
+    "flux-2-dev": BaseModel("flux-2-dev", "FLUX.2 dev", 2, False, 28,
+                            "The newer open model: sharper text and hands.",
+                            supports_negative_prompt=False, family="flux2",
+                            licence=FLUX2_DEV_LICENCE),
+    "flux-2-pro": BaseModel("flux-2-pro", "FLUX.2 pro", 4, False, 28,
+                            "The newest model for final shots.", supports_negative_prompt=False,
+                            default_guidance=None, family="flux2"),
 }
 DEFAULT_BASE_MODEL = "flux-schnell"
 
@@ -49,6 +84,20 @@ DEFAULT_ASPECT_RATIO = "1:1"
 MAX_IMAGES_PER_REQUEST = 4
 MAX_PROMPT_LENGTH = 2000
 MAX_BATCH_PROMPTS = 10  # prompts one batch may queue
+
+
+def catalogue_keys() -> list[str]:
+    """What the live catalogue asks each provider about: every base model, and "personal"
+    (FLUX.1 [dev] with a personal LoRA)."""
+    return [*BASE_MODELS, PERSONAL]
+
+
+def describe(key: str) -> tuple[str, BaseModel]:
+    """A catalogue key's display name and the base model whose weights (and licence) it runs."""
+    if key == PERSONAL:
+        base = BASE_MODELS[PERSONAL_BASE_MODEL]
+        return f"{base.name} + personal LoRA", base
+    return BASE_MODELS[key].name, BASE_MODELS[key]
 
 
 def size_for(base_model: str, aspect_ratio: str) -> tuple[int, int]:

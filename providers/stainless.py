@@ -9,7 +9,7 @@ from django.conf import settings
 
 from likeness import http
 from likeness.errors import ProviderError
-from providers.interfaces import ImageProvider, ImageRequest
+from providers.interfaces import PERSONAL, ImageProvider, ImageRequest, ModelCheck
 from providers.results import flagged, looks_flagged
 
 
@@ -24,6 +24,7 @@ class StainlessProvider(ImageProvider):
     provider id (MODELS), personal models by the URL of their LoRA."""
 
     MODELS: dict[str, str] = {}
+    LORA_MODEL = ""  # the provider's model for FLUX.1 [dev] with a personal LoRA
 
     def sdk(self):
         """The SDK's client class (imported when first used)."""
@@ -41,6 +42,26 @@ class StainlessProvider(ImageProvider):
         if request.lora is not None:
             return bool(request.lora.url)
         return request.base_model in self.MODELS
+
+    def listed_models(self) -> set[str]:
+        """The ids of the models the provider lists now."""
+        raise NotImplementedError
+
+    def check_models(self, models: list[str]) -> list[ModelCheck]:
+        try:
+            listed = self.listed_models()
+        except Exception as exc:
+            raise classify(exc, self.label)
+        checks = []
+        for model in models:
+            ours = self.LORA_MODEL if model == PERSONAL else self.MODELS.get(model, "")
+            if not ours:
+                checks.append(ModelCheck(model, "", False, "not offered by this adapter"))
+            elif ours in listed:
+                checks.append(ModelCheck(model, ours, True, "listed"))
+            else:
+                checks.append(ModelCheck(model, ours, False, "not in its list of models"))
+        return checks
 
 
 def classify(exc: Exception, label: str) -> ProviderError:
@@ -70,6 +91,9 @@ def classify(exc: Exception, label: str) -> ProviderError:
     if status in (401, 403):
         return ProviderError(f"{label} refused our API key.", transient=False,
                              code="provider_auth", status=status)
+    if status == 404:  # the endpoint exists: it is the model that is not (or no longer) served
+        return ProviderError(f"{label} does not serve this model: {message}", transient=False,
+                             code="model_unavailable", status=status)
     if looks_flagged(message):
         return flagged(label)
     return ProviderError(f"{label} refused the request: {message}", transient=False,

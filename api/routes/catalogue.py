@@ -30,6 +30,8 @@ def base_models(request: HttpRequest):
             "sizes": {ratio: list(size) for ratio, size in sizes_for(m.id).items()},
             "providers": route_names(m.id),
             "available": can_route(m.id),
+            "family": m.family, "licence": m.licence_name, "licence_url": m.licence_url,
+            "commercial_weights": m.commercial_weights,
         }
         for m in BASE_MODELS.values()
     ]

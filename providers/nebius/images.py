@@ -24,6 +24,7 @@ class NebiusProvider(StainlessProvider):
     name = "nebius"
     label = LABEL
     MODELS = MODELS
+    LORA_MODEL = LORA_MODEL
 
     def sdk(self):
         import openai  # loaded when first used: only the SDKs a deployment calls
@@ -32,6 +33,9 @@ class NebiusProvider(StainlessProvider):
 
     def settings(self):
         return settings.NEBIUS_API_KEY, settings.NEBIUS_BASE_URL
+
+    def listed_models(self) -> set[str]:
+        return {model.id for model in self.client().models.list()}
 
     def params(self, request: ImageRequest) -> dict:
         extra = {"width": request.width, "height": request.height, "seed": request.seed,

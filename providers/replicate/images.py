@@ -5,22 +5,42 @@ are deleted by Replicate after about an hour: each is downloaded at once."""
 
 import logging
 import time
+from dataclasses import dataclass
 
 from django.conf import settings
 
 from likeness.errors import ProviderError
-from providers.interfaces import ImageProvider, ImageRequest, ProviderImage
+from providers.interfaces import PERSONAL, ImageProvider, ImageRequest, ModelCheck, ProviderImage
 from providers.replicate.client import classify, client
 from providers.results import content_type_of, fetch, flagged, looks_flagged, wrong_count
 
 logger = logging.getLogger(__name__)
 LABEL = "Replicate"
-MODELS = {
-    "flux-schnell": "black-forest-labs/flux-schnell",
-    "flux-dev": "black-forest-labs/flux-dev",
-    "flux-pro": "black-forest-labs/flux-1.1-pro",
-}
 TERMINAL = ("succeeded", "failed", "canceled")
+
+
+@dataclass(frozen=True)
+class Takes:
+    """What a Replicate model takes (docs/providers.md): its steps' ceiling (0: none), the name
+    of its guidance input (cog-flux's official models call it `guidance`, trained versions
+    `guidance_scale`), and whether it makes several images per prediction."""
+
+    max_steps: int
+    guidance: str = ""
+    several: bool = True
+
+
+MODELS = {
+    "flux-schnell": ("black-forest-labs/flux-schnell", Takes(4)),
+    "flux-dev": ("black-forest-labs/flux-dev", Takes(50, "guidance")),
+    "flux-pro": ("black-forest-labs/flux-1.1-pro", Takes(0, several=False)),
+    "flux-2-dev": ("black-forest-labs/flux-2-dev", Takes(0, several=False)),
+    "flux-2-pro": ("black-forest-labs/flux-2-pro", Takes(0, several=False)),
+}
+LORA_MODEL_TAKES = Takes(50, "guidance")  # black-forest-labs/flux-dev-lora
+TRAINED_TAKES = Takes(50, "guidance_scale")  # a version made by ostris/flux-dev-lora-trainer
+# What Replicate answers for a model or version it does not (or no longer) serve.
+UNAVAILABLE = ("could not be found", "invalid version", "version does not exist")
 
 
 def _classified(exc: Exception, what: str) -> ProviderError:
@@ -31,6 +51,8 @@ def _classified(exc: Exception, what: str) -> ProviderError:
                               code="provider_auth")
     elif status == "429":
         error.code = "rate_limited"
+    elif status in ("404", "422") and any(t in str(error).lower() for t in UNAVAILABLE):
+        error.code = "model_unavailable"  # retired or unknown: the next provider may serve it
     elif not error.transient:
         error.code = "invalid_request"
     return error
@@ -45,24 +67,48 @@ class ReplicateProvider(ImageProvider):
             return bool(request.lora.replicate_version or request.lora.url)
         return request.base_model in MODELS
 
-    def target(self, request: ImageRequest) -> tuple[str, str]:
-        """("version", hash) or ("model", owner/name)."""
+    def check_models(self, models: list[str]) -> list[ModelCheck]:
+        """Replicate answers per model: `GET /v1/models/{owner}/{name}` (404: not served)."""
+        api, checks = client(), []
+        for model in models:
+            name = (settings.REPLICATE_LORA_MODEL if model == PERSONAL
+                    else MODELS.get(model, ("",))[0])
+            if not name:
+                checks.append(ModelCheck(model, "", False, "not offered by this adapter"))
+                continue
+            try:
+                found = api.models.get(name)
+            except Exception as exc:
+                error = classify(exc, f"looking up {name}")
+                if error.status != 404:
+                    raise error
+                checks.append(ModelCheck(model, name, False, "not found"))
+                continue
+            if found.latest_version is None:
+                checks.append(ModelCheck(model, name, False, "has no version to run"))
+            else:
+                checks.append(ModelCheck(model, name, True, "found"))
+        return checks
+
+    def target(self, request: ImageRequest) -> tuple[str, str, Takes]:
+        """("version", hash, takes) or ("model", owner/name, takes)."""
         lora = request.lora
         if lora and lora.replicate_version:
-            return "version", lora.replicate_version.rsplit(":", 1)[-1]
+            return "version", lora.replicate_version.rsplit(":", 1)[-1], TRAINED_TAKES
         if lora:
-            return "model", settings.REPLICATE_LORA_MODEL
-        return "model", MODELS[request.base_model]
+            return "model", settings.REPLICATE_LORA_MODEL, LORA_MODEL_TAKES
+        return ("model", *MODELS[request.base_model])
 
-    def inputs(self, request: ImageRequest) -> dict:
+    def inputs(self, request: ImageRequest, takes: Takes) -> dict:
         inputs = {"prompt": request.prompt, "aspect_ratio": request.aspect_ratio,
-                  "num_outputs": request.num_images, "seed": request.seed,
-                  "output_format": "jpg"}
-        if request.base_model != "flux-pro" or request.lora:
-            if request.steps:
-                inputs["num_inference_steps"] = request.steps
-            if request.guidance is not None:
-                inputs["guidance_scale"] = request.guidance
+                  "seed": request.seed, "output_format": "jpg"}
+        if takes.several:
+            inputs["num_outputs"] = request.num_images
+        if request.steps and takes.max_steps:
+            # FLUX.1 schnell on Replicate stops at 4 steps: more is clamped, not refused.
+            inputs["num_inference_steps"] = min(request.steps, takes.max_steps)
+        if request.guidance is not None and takes.guidance:
+            inputs[takes.guidance] = request.guidance
         if request.lora:
             inputs["lora_scale"] = request.lora.scale
             if not request.lora.replicate_version:
@@ -70,18 +116,36 @@ class ReplicateProvider(ImageProvider):
         return inputs
 
     def generate(self, request: ImageRequest) -> list[ProviderImage]:
-        kind, target = self.target(request)
-        inputs = self.inputs(request)
+        kind, target, takes = self.target(request)
+        inputs = self.inputs(request, takes)
+        prediction = self._finished(self._start(kind, target, inputs))
+        output = prediction.output
+        urls = [output] if isinstance(output, str) else list(output or [])
+        if len(urls) != request.num_images:
+            raise wrong_count(LABEL, len(urls), request.num_images)
+        meta = {"provider_model": target if kind == "model" else request.lora.replicate_version,
+                "provider_request_id": prediction.id, "negative_prompt_sent": False,
+                "steps_sent": inputs.get("num_inference_steps")}
+        images = []
+        for offset, url in enumerate(urls):
+            data, declared = fetch(str(url), LABEL)
+            images.append(ProviderImage(
+                data=data, content_type=content_type_of(data, declared), width=request.width,
+                height=request.height, seed=request.seed + offset, metadata=dict(meta)))
+        return images
+
+    def _start(self, kind: str, target: str, inputs: dict):
         wait = max(1, min(60, int(settings.GENERATION_TIMEOUT_SECONDS)))
         try:
             api = client()
             if kind == "version":
-                prediction = api.predictions.create(version=target, input=inputs, wait=wait)
-            else:
-                prediction = api.models.predictions.create(model=target, input=inputs,
-                                                           wait=wait)
+                return api.predictions.create(version=target, input=inputs, wait=wait)
+            return api.models.predictions.create(model=target, input=inputs, wait=wait)
         except Exception as exc:
             raise _classified(exc, "starting the prediction")
+
+    def _finished(self, prediction):
+        """The prediction once it has ended well; ProviderError otherwise."""
         deadline = time.monotonic() + settings.GENERATION_TIMEOUT_SECONDS
         while prediction.status not in TERMINAL:
             if time.monotonic() > deadline:
@@ -104,18 +168,4 @@ class ReplicateProvider(ImageProvider):
             # when asked again.
             raise ProviderError(f"{LABEL}'s prediction {prediction.status}: {error[:200]}",
                                 transient=True, code="prediction_failed")
-        output = prediction.output
-        urls = [output] if isinstance(output, str) else list(output or [])
-        if len(urls) != request.num_images:
-            raise wrong_count(LABEL, len(urls), request.num_images)
-        images = []
-        for offset, url in enumerate(urls):
-            data, declared = fetch(str(url), LABEL)
-            images.append(ProviderImage(
-                data=data, content_type=content_type_of(data, declared), width=request.width,
-                height=request.height, seed=request.seed + offset,
-                metadata={"provider_model": target if kind == "model" else
-                          request.lora.replicate_version,
-                          "provider_request_id": prediction.id,
-                          "negative_prompt_sent": False}))
-        return images
+        return prediction

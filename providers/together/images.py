@@ -6,6 +6,7 @@ import base64
 
 from django.conf import settings
 
+from likeness import http
 from providers.interfaces import ImageRequest, ProviderImage
 from providers.results import content_type_of, fetch, wrong_count
 from providers.stainless import StainlessProvider, classify
@@ -15,14 +16,18 @@ MODELS = {
     "flux-schnell": "black-forest-labs/FLUX.1-schnell",
     "flux-dev": "black-forest-labs/FLUX.1-dev",
     "flux-pro": "black-forest-labs/FLUX.1.1-pro",
+    "flux-2-dev": "black-forest-labs/FLUX.2-dev",
+    "flux-2-pro": "black-forest-labs/FLUX.2-pro",
 }
 LORA_MODEL = "black-forest-labs/FLUX.1-dev-lora"
+UNTUNABLE = {"black-forest-labs/FLUX.2-pro"}  # takes no steps or guidance
 
 
 class TogetherProvider(StainlessProvider):
     name = "together"
     label = LABEL
     MODELS = MODELS
+    LORA_MODEL = LORA_MODEL
 
     def sdk(self):
         import together  # loaded when first used: only the SDKs a deployment calls
@@ -32,16 +37,27 @@ class TogetherProvider(StainlessProvider):
     def settings(self):
         return settings.TOGETHER_API_KEY, settings.TOGETHER_BASE_URL
 
+    def listed_models(self) -> set[str]:
+        """`GET /v1/models`: a bare JSON array of `{id, type, ...}` (the SDK has no wrapper)."""
+        api_key, base_url = self.settings()
+        response = http.send("GET", f"{base_url.rstrip('/')}/v1/models", service=LABEL,
+                             headers={"Authorization": f"Bearer {api_key}"})
+        if response.status_code != 200:
+            raise http.failure(response, LABEL, code=("provider_auth" if response.status_code
+                                                      in (401, 403) else None))
+        return {item["id"] for item in response.json() if isinstance(item, dict)}
+
     def body(self, request: ImageRequest) -> dict:
+        model = LORA_MODEL if request.lora else MODELS[request.base_model]
         body = {
-            "model": LORA_MODEL if request.lora else MODELS[request.base_model],
+            "model": model,
             "prompt": request.prompt, "width": request.width, "height": request.height,
             "n": request.num_images, "seed": request.seed, "response_format": "url",
             "output_format": "jpeg",
         }
-        if request.steps:
+        if request.steps and model not in UNTUNABLE:
             body["steps"] = request.steps
-        if request.guidance is not None:
+        if request.guidance is not None and model not in UNTUNABLE:
             body["guidance_scale"] = request.guidance
         if request.negative_prompt:
             body["negative_prompt"] = request.negative_prompt

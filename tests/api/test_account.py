@@ -68,7 +68,7 @@ def test_plans_lists_every_plan(client):
     }
 
 
-def test_base_models(client):
+def test_base_models(client, db):
     response = client.get("/api/v1/base-models")
 
     assert response.status_code == 200
@@ -80,6 +80,11 @@ def test_base_models(client):
     assert schnell["supports_custom_model"] is False
     assert schnell["aspect_ratios"] == list(ASPECT_RATIOS)
     assert next(m for m in body if m["id"] == "flux-dev")["supports_custom_model"] is True
+    assert (schnell["licence"], schnell["commercial_weights"], schnell["family"]) == (
+        "Apache-2.0", True, "flux1")
+    flux2 = next(m for m in body if m["id"] == "flux-2-dev")
+    assert flux2["family"] == "flux2" and not flux2["supports_custom_model"]
+    assert "Non-Commercial" in flux2["licence"] and not flux2["commercial_weights"]
 
 
 def test_credits_limit_out_of_range(alice_api):

@@ -436,3 +436,101 @@ def test_a_demo_trained_model_is_drawn_by_the_demo_provider(rich_alice, fakes, s
     assert image.provider == "demo" and image.is_demo
     assert not fakes.together.calls("POST")
     assert image.metadata["lora"]["source"] == "demo"
+
+
+# --- What each model takes (the fakes refuse what the real schemas refuse) --------------------
+@pytest.mark.parametrize(("base_model", "personal", "path"), [
+    ("flux-dev", False, "/v1/models/black-forest-labs/flux-dev/predictions"),
+    ("flux-dev", True, "/v1/models/black-forest-labs/flux-dev-lora/predictions"),
+])
+def test_replicates_official_flux_models_get_guidance_by_its_name(
+        rich_alice, personal_model, fakes, settings, run_jobs, base_model, personal, path):
+    use(settings, "replicate")
+    generation = finished(create_generation(
+        rich_alice, prompt="x", base_model=base_model, guidance=4.5, steps=20,
+        model_id=str(personal_model.pk) if personal else None), run_jobs)
+    assert generation.status == Generation.Status.SUCCEEDED, generation.failures
+    (body,) = requests_of(fakes, "replicate")
+    assert body["_path"] == path
+    assert body["guidance"] == 4.5 and "guidance_scale" not in body
+    assert body["num_inference_steps"] == 20
+
+
+def test_replicates_trained_versions_keep_guidance_scale(rich_alice, fakes, settings,
+                                                         run_jobs):
+    version = add_replicate_model(fakes.replicate, "likeness", "likeness-zorvek-2")
+    model = make_personal_model(rich_alice, provider_version=version)
+    use(settings, "replicate")
+    generation = finished(create_generation(rich_alice, prompt="x", model_id=str(model.pk),
+                                            guidance=2.5), run_jobs)
+    assert generation.status == Generation.Status.SUCCEEDED, generation.failures
+    (body,) = requests_of(fakes, "replicate")
+    assert body["guidance_scale"] == 2.5 and "guidance" not in body
+
+
+def test_schnell_on_replicate_is_clamped_to_its_four_steps(rich_alice, fakes, settings,
+                                                           run_jobs):
+    use(settings, "replicate")
+    generation = finished(create_generation(rich_alice, prompt="x", base_model="flux-schnell",
+                                            steps=10), run_jobs)
+    assert generation.status == Generation.Status.SUCCEEDED, generation.failures
+    (body,) = requests_of(fakes, "replicate")
+    assert body["num_inference_steps"] == 4
+    image = generation.images.get()
+    assert (image.metadata["steps"], image.metadata["steps_sent"]) == (10, 4)
+
+
+@pytest.mark.parametrize(("provider", "base_model"), [
+    ("replicate", "flux-2-dev"), ("replicate", "flux-2-pro"), ("replicate", "flux-pro"),
+    ("together", "flux-2-dev"), ("together", "flux-2-pro"),
+    ("fal", "flux-2-dev"), ("fal", "flux-2-pro"),
+])
+def test_flux_2_runs_where_it_is_served(rich_alice, fakes, settings, run_jobs, provider,
+                                        base_model):
+    use(settings, provider)
+    generation = finished(create_generation(rich_alice, prompt="a neon sign", num_images=2,
+                                            base_model=base_model, steps=20, guidance=4.0),
+                          run_jobs)
+    assert generation.status == Generation.Status.SUCCEEDED, generation.failures
+    assert generation.images.count() == 2
+
+
+def test_the_fakes_refuse_inputs_their_models_do_not_take(fakes):
+    import replicate
+    import together
+
+    api = replicate.Client(api_token=fakes.replicate.token, base_url=fakes.replicate.url)
+    with pytest.raises(replicate.exceptions.ReplicateError) as caught:
+        api.models.predictions.create(model="black-forest-labs/flux-dev",
+                                      input={"prompt": "x", "guidance_scale": 3})
+    assert caught.value.status == 422 and "guidance_scale" in caught.value.detail
+    with pytest.raises(replicate.exceptions.ReplicateError) as caught:
+        api.models.predictions.create(model="black-forest-labs/flux-schnell",
+                                      input={"prompt": "x", "num_inference_steps": 8})
+    assert caught.value.status == 422 and "num_inference_steps" in caught.value.detail
+    client = together.Together(api_key=fakes.together.token, base_url=fakes.together.url)
+    with pytest.raises(together.BadRequestError, match="steps"):
+        client.images.generate(model="black-forest-labs/FLUX.2-pro", prompt="x", steps=20)
+
+
+
+def test_a_fal_run_completed_with_an_error_is_that_error(rich_alice, fakes, settings,
+                                                         run_jobs):
+    use(settings, "fal")
+    fakes.fal.fail_next("fal-ai/flux-lora", detail="Prompt could not be parsed", status=400,
+                        error_type="bad_request")
+    generation = create_generation(rich_alice, prompt="x", base_model="flux-dev")
+    before = get_balance(rich_alice) + generation.credits_reserved
+    generation = finished(generation, run_jobs)
+    assert generation.status == Generation.Status.FAILED
+    assert "Prompt could not be parsed" in generation.error
+    assert not fakes.fal.calls("GET", r"/requests/[^/]+$")  # no result to fetch
+    assert len(fakes.fal.calls("POST", r"^/fal-ai/flux-lora$")) == 1  # not retried
+    assert_exact_credits(generation, before)
+
+    fakes.fal.fail_next("fal-ai/flux-lora", detail="Runner disconnected", status=503,
+                        error_type="runner_disconnected")
+    generation = finished(create_generation(rich_alice, prompt="x", base_model="flux-dev"),
+                          run_jobs)
+    assert generation.status == Generation.Status.SUCCEEDED  # fal says another try may work
+    assert [t["code"] for t in generation.images.get().metadata["retries"]] == ["run_failed"]
