@@ -8,9 +8,14 @@
   `{"status": "COMPLETED", "metrics": {...}, ...}` (`"error"` set when the run failed);
   `GET response_url` -> the output, the run's error status and `{"detail": ...}` if it failed,
   400 `{"detail": "Request is still in progress"}` before; `PUT cancel_url` ->
-  202 `{"status": "CANCELLATION_REQUESTED"}` or 400 `{"status": "ALREADY_COMPLETED"}`.
-- Apps: `fal-ai/flux-lora-fast-training` (training, `training_seconds`) and `fal-ai/flux-lora`
-  (generation, `generation_seconds`; also served as `fal-ai/flux/dev`).
+  202 `{"status": "CANCELLATION_REQUESTED"}` or 400 `{"status": "ALREADY_COMPLETED"}`. As on
+  fal, a cancel removes a request that has not started; one in progress is only told, and it
+  runs to its end (the trainer does not stop).
+- Apps: `fal-ai/flux-lora-fast-training` (training, `training_seconds`) and the generation
+  endpoints `fal-ai/flux-lora` (also served as `fal-ai/flux/dev`), `fal-ai/flux-2` and
+  `fal-ai/flux-2-pro` (`generation_seconds`); each refuses inputs it does not take (422).
+  `retire(app)` makes one answer 404. The platform API `GET /v1/models?endpoint_id=...` lists
+  the endpoints served (fal's https://api.fal.ai).
 - Webhooks `{request_id, gateway_request_id, status: "OK"|"ERROR", payload, error}`, signed with
   Ed25519 over `request_id\\nuser_id\\ntimestamp\\nsha256hex(body)` in the headers
   X-Fal-Webhook-Request-Id, -User-Id, -Timestamp, -Signature (hex). The public key is
@@ -43,7 +48,16 @@ from fakes.base import (
 from fakes.images import black_image, safetensors_bytes
 
 TRAINING_APP = "fal-ai/flux-lora-fast-training"
-GENERATION_APPS = ("fal-ai/flux-lora", "fal-ai/flux/dev")
+_FLUX1 = {"prompt", "image_size", "num_inference_steps", "guidance_scale", "num_images", "seed",
+          "enable_safety_checker", "output_format", "sync_mode", "acceleration"}
+# The generation endpoints and the inputs each takes (docs/providers.md, "fal.ai").
+GENERATION_APPS = {
+    "fal-ai/flux-lora": _FLUX1 | {"loras"},
+    "fal-ai/flux/dev": _FLUX1,
+    "fal-ai/flux-2": _FLUX1,
+    "fal-ai/flux-2-pro": {"prompt", "image_size", "seed", "safety_tolerance",
+                          "enable_safety_checker", "output_format", "sync_mode"},
+}
 IMAGE_SIZES = {
     "square_hd": (1024, 1024), "square": (512, 512), "portrait_4_3": (768, 1024),
     "portrait_16_9": (576, 1024), "landscape_4_3": (1024, 768), "landscape_16_9": (1024, 576),
@@ -66,6 +80,8 @@ class FalJob:
     fail: tuple[int, Any] | None = None  # planned failure (status, detail)
     nsfw: bool = False
     started: float | None = None
+    error_type: str = ""
+    cancel_asked: bool = False
 
 
 def _b64url(data: bytes) -> str:
@@ -98,17 +114,18 @@ class FakeFal(FakeServer):
 
     def reset_state(self) -> None:
         self.jobs: dict[str, FalJob] = {}
-        self._failures: list[tuple[str | None, int, Any]] = []
+        self._failures: list[tuple[str | None, int, Any, str]] = []
         self._nsfw = 0
 
     # ----- knobs
 
     def fail_next(self, app: str | None = None, detail: Any = "Internal Server Error",
-                  status: int = 500, times: int = 1) -> None:
-        """The next `times` jobs (of `app`, if given) run and then fail: the result answers
-        `status` with `{"detail": detail}` and the webhook says ERROR."""
+                  status: int = 500, times: int = 1, error_type: str = "internal_error") -> None:
+        """The next `times` jobs (of `app`, if given) run and then fail: their COMPLETED status
+        carries `error` and `error_type`, the result answers `status` with
+        `{"detail": detail}`, and the webhook says ERROR."""
         with self.lock:
-            self._failures.extend([(app, status, detail)] * times)
+            self._failures.extend([(app, status, detail, error_type)] * times)
 
     def flag_nsfw_next(self, n: int = 1) -> None:
         """The next `n` generations with the safety checker on return black images and
@@ -147,10 +164,14 @@ class FakeFal(FakeServer):
     # ----- webhooks
 
     def sign_webhook(self, delivery: WebhookDelivery) -> dict[str, str]:
-        request_id = json.loads(delivery.body)["request_id"]
-        timestamp = str(int(time.time()))
+        return self.sign(delivery.body)
+
+    def sign(self, body: bytes, *, timestamp: int | None = None) -> dict[str, str]:
+        """The headers fal sends with a webhook of this body (signed now, or at `timestamp`)."""
+        request_id = json.loads(body)["request_id"]
+        timestamp = str(int(time.time()) if timestamp is None else timestamp)
         message = "\n".join([request_id, self.user_id, timestamp,
-                             hashlib.sha256(delivery.body).hexdigest()]).encode()
+                             hashlib.sha256(body).hexdigest()]).encode()
         return {
             "X-Fal-Webhook-Request-Id": request_id,
             "X-Fal-Webhook-User-Id": self.user_id,
@@ -174,9 +195,18 @@ class FakeFal(FakeServer):
         return {"response_url": base, "status_url": base + "/status",
                 "cancel_url": base + "/cancel"}
 
+    @route("GET", r"/v1/models", auth=False)
+    def models(self, req: Request) -> Response:
+        """fal's platform API: which of the asked endpoint ids are served."""
+        wanted = req.query.get("endpoint_id", [])
+        served = [app for app in [TRAINING_APP, *GENERATION_APPS] if app not in self.retired]
+        found = [{"endpoint_id": app, "metadata": {"status": "active", "display_name": app}}
+                 for app in served if not wanted or app in wanted]
+        return json_response({"models": found, "next_cursor": None, "has_more": False})
+
     @route("POST", r"/(?P<app>[\w.-]+/[\w.-]+(?:/[\w.-]+)*)")
     def submit(self, req: Request, app: str) -> Response:
-        if app != TRAINING_APP and app not in GENERATION_APPS:
+        if (app != TRAINING_APP and app not in GENERATION_APPS) or app in self.retired:
             return json_response({"detail": f"Application '{app}' not found"}, 404)
         try:
             payload = json.loads(req.body or b"{}")
@@ -191,9 +221,9 @@ class FakeFal(FakeServer):
             job = FalJob(app, rid, payload, self.now(), self.queue_seconds,
                          self.training_seconds if app == TRAINING_APP else self.generation_seconds,
                          webhook=req.arg("fal_webhook"))
-            for i, (fail_app, status, detail) in enumerate(self._failures):
+            for i, (fail_app, status, detail, error_type) in enumerate(self._failures):
                 if fail_app in (None, app):
-                    job.fail = (status, detail)
+                    job.fail = (status, detail, error_type)
                     del self._failures[i]
                     break
             if (app != TRAINING_APP and self._nsfw
@@ -219,9 +249,10 @@ class FakeFal(FakeServer):
                 body["queue_position"] = 0
             if job.status == "COMPLETED":
                 body["metrics"] = {"inference_time": round(job.duration, 3)}
-                if job.error:
-                    body["error"] = job.error
-                    body["error_type"] = "runner_error"
+                if job.error:  # the run's own message where it has one
+                    detail = (job.result[1] or {}).get("detail") if job.result else None
+                    body["error"] = detail if isinstance(detail, str) else job.error
+                    body["error_type"] = job.error_type
                 return json_response(body, 200)
             return json_response(body, 202)
 
@@ -232,7 +263,8 @@ class FakeFal(FakeServer):
             if job.result is None:
                 return json_response({"detail": "Request is still in progress"}, 400)
             status, body = job.result
-            return json_response(body, status)
+            headers = {"X-Fal-Error-Type": job.error_type} if status >= 400 else None
+            return json_response(body, status, headers)
 
     @route("PUT", r"/(?P<app>.+?)/requests/(?P<rid>[^/]+)/cancel")
     def cancel(self, req: Request, app: str, rid: str) -> Response:
@@ -242,7 +274,12 @@ class FakeFal(FakeServer):
                 return json_response({"status": "NOT_FOUND"}, 404)
             if job.status == "COMPLETED":
                 return json_response({"status": "ALREADY_COMPLETED"}, 400)
-            self._finish(job, 400, {"detail": "Request was cancelled"}, "Request was cancelled")
+            if job.status == "IN_QUEUE":  # not started: fal takes it off the queue
+                job.error_type = "client_cancelled"
+                self._finish(job, 499, {"detail": "Request was cancelled"},
+                             "Request was cancelled")
+            else:  # in progress: the runner is told, and this one runs to its end
+                job.cancel_asked = True
             return json_response({"status": "CANCELLATION_REQUESTED"}, 202)
 
     # ----- running
@@ -272,11 +309,12 @@ class FakeFal(FakeServer):
 
     def _run(self, job: FalJob) -> None:
         if job.fail:
-            status, detail = job.fail
+            status, detail, job.error_type = job.fail
             return self._finish(job, status, {"detail": detail}, f"Invalid status code: {status}")
         errors = (self._validate_training(job.input) if job.app == TRAINING_APP
-                  else self._validate_generation(job.input))
+                  else self._validate_generation(job.app, job.input))
         if errors:
+            job.error_type = "validation_error"
             return self._finish(job, 422, {"detail": errors}, "Invalid status code: 422")
         output = (self._train(job) if job.app == TRAINING_APP else self._generate(job))
         self._finish(job, 200, output, None)
@@ -306,8 +344,10 @@ class FakeFal(FakeServer):
                            "msg": "Input should be an integer between 1 and 10000"})
         return errors
 
-    def _validate_generation(self, data: dict) -> list:
-        errors = []
+    def _validate_generation(self, app: str, data: dict) -> list:
+        errors = [{"loc": ["body", name], "type": "extra_forbidden",
+                   "msg": "Extra inputs are not permitted"}
+                  for name in data if name not in GENERATION_APPS[app]]
         if not isinstance(data.get("prompt"), str) or not data.get("prompt"):
             errors.append(self._missing("prompt"))
         size = data.get("image_size", "landscape_4_3")

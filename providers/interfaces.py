@@ -58,10 +58,31 @@ class ProviderImage:
     metadata: dict = field(default_factory=dict)
 
 
+PERSONAL = "personal"  # the catalogue key of FLUX.1 [dev] with a personal LoRA
+
+
+@dataclass(frozen=True)
+class ModelCheck:
+    """A provider's answer to "do you serve this model now?" (the live catalogue).
+    `model` is our catalogue's key: a base model's id, or "personal" for FLUX.1 [dev] with a
+    personal LoRA."""
+
+    model: str
+    provider_model: str
+    served: bool
+    detail: str = ""
+
+
 class ImageProvider:
     name = "base"
     label = "Base"
     is_demo = False
+
+    def check_models(self, models: list[str]) -> list[ModelCheck]:
+        """Ask the provider which of these catalogue keys it serves now (one ModelCheck each;
+        a model this adapter has no id for is not served). Raises ProviderError when it
+        cannot be asked (no key, down): nothing is learned then."""
+        raise NotImplementedError
 
     def supports(self, request: ImageRequest) -> bool:
         """Whether this provider can make this request (its model, its LoRA)."""
@@ -112,7 +133,9 @@ class Trainer:
     def state(self, run) -> TrainingState:
         raise NotImplementedError
 
-    def cancel(self, run) -> None:
+    def cancel(self, run) -> bool:
+        """Stop the training. True when it is stopped; False when the provider could not stop
+        it (fal stops only what has not started): it may still finish, so keep following it."""
         raise NotImplementedError
 
     def fetch_weights(self, run, state: TrainingState) -> bytes:

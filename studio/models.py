@@ -163,6 +163,8 @@ class TrainingRun(models.Model):
     error_code = models.CharField(max_length=40, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     cancel_requested = models.BooleanField(default=False)
+    # The provider could not stop the training (it had started): it may still finish.
+    cancel_refused = models.BooleanField(default=False)
     callback_url = models.URLField(max_length=2000, blank=True)
     lease_until = models.DateTimeField(null=True, blank=True)
     last_checked_at = models.DateTimeField(null=True, blank=True)

@@ -259,21 +259,30 @@ def finish_failed(run: TrainingRun, *, error: str, code: str, status=TrainingRun
     return run
 
 
-def cancel(run: TrainingRun, provider):
+CANCEL_REFUSED = ("{provider} could not stop this training: it had already started, so it may "
+                  "still finish. If it ends without a model, your credits come back.")
+
+
+def cancel(run: TrainingRun, provider) -> bool:
+    """Cancel the run; False when the provider could not stop it (the run goes on, followed
+    as before: a model if it finishes, a refund if it ends without one)."""
     started = bool(run.provider_id)
-    if started:
-        provider.cancel(run)
+    if started and not provider.cancel(run):
+        run.cancel_refused = True
+        save(run, "cancel_refused")
+        record(run, CANCEL_REFUSED.format(provider=provider.label))
+        return False
     # Canceled before the provider began: nothing was spent there, so the credits come back.
     finish_failed(run, error="Canceled by the customer.", code="canceled",
                   status=TrainingRun.Status.CANCELED, refund=not started)
+    return True
 
 
 def advance(run: TrainingRun) -> float | None:
     """Move a claimed run as far as it can go now. The seconds to wait before looking at it
     again, or None when there is nothing to wait for (finished, or a stage to run next)."""
     provider = trainer(run.provider)
-    if run.cancel_requested:
-        cancel(run, provider)
+    if run.cancel_requested and not run.cancel_refused and cancel(run, provider):
         return None
     if run.status == TrainingRun.Status.QUEUED:
         run.status = TrainingRun.Status.RUNNING

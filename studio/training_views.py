@@ -7,8 +7,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from likeness.errors import DomainError, show
+from providers.registry import trainer
 from studio import actions, runs
 from studio.models import Cleanup, PersonalModel, TrainingRun
+from studio.pipeline import CANCEL_REFUSED
 
 
 @login_required
@@ -50,7 +52,9 @@ def _attempt(request, action, *args):
 def training_cancel(request, pk):
     run = get_object_or_404(TrainingRun, pk=pk, user=request.user)
     canceled = _attempt(request, actions.cancel_now, run)
-    if canceled is not None:
+    if canceled is not None and canceled.cancel_refused:
+        messages.warning(request, CANCEL_REFUSED.format(provider=trainer(run.provider).label))
+    elif canceled is not None:
         messages.success(request, "Training canceled." if canceled.is_finished
                          else "Canceling the training…")
     return redirect("training_detail", pk=run.pk)

@@ -37,6 +37,7 @@ def training_out(run: TrainingRun) -> dict:
         "learning_rate": run.learning_rate,
         "lora_rank": run.lora_rank,
         "cancel_requested": run.cancel_requested,
+        "cancel_refused": run.cancel_refused,
         "callback_url": run.callback_url or None,
         "created_at": run.created_at,
         "started_at": run.started_at,

@@ -52,7 +52,7 @@ class DemoTrainer(Trainer):
         return TrainingState("running", progress, "\n".join(lines))
 
     def cancel(self, run):
-        return None
+        return True
 
     def fetch_weights(self, run, state):
         rank = run.lora_rank

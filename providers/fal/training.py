@@ -5,7 +5,7 @@ import re
 from django.conf import settings
 
 from likeness.errors import ProviderError
-from providers.fal.client import app_url, request
+from providers.fal.client import app_url, completed_error, request
 from providers.interfaces import Trainer, TrainingState
 from providers.results import download
 
@@ -45,14 +45,22 @@ class FalTrainer(Trainer):
                                 code="malformed_response")
         return answer["request_id"]
 
+    def status(self, run, logs: bool = True) -> dict:
+        return request("GET", app_url(TRAINER_APP, "requests", run.provider_id, "status"),
+                       params={"logs": 1 if logs else 0})
+
     def state(self, run):
-        status = request("GET", app_url(TRAINER_APP, "requests", run.provider_id, "status"),
-                         params={"logs": 1})
+        status = self.status(run)
         logs = status.get("logs") or []
         text = "\n".join(str(entry.get("message", "")) for entry in logs)
         state = STATES.get(status.get("status"), "running")
         if state != "succeeded":
             return TrainingState(state, progress_from_logs(logs), text, raw=status)
+        failure = completed_error(status)  # COMPLETED, but with an error: the run failed
+        if failure is not None:
+            canceled = status.get("error_type") == "client_cancelled"
+            return TrainingState("canceled" if canceled else "failed", None, text,
+                                 error=failure.message, raw=status)
         try:
             output = request("GET", app_url(TRAINER_APP, "requests", run.provider_id))
         except ProviderError as exc:
@@ -68,11 +76,16 @@ class FalTrainer(Trainer):
                              predict_time=metrics.get("inference_time"))
 
     def cancel(self, run):
+        """fal takes a request that has not started off its queue; one in progress is only
+        told to stop, and a training runs on to its end."""
+        queued = self.status(run, logs=False).get("status") == "IN_QUEUE"
         try:
             request("PUT", app_url(TRAINER_APP, "requests", run.provider_id, "cancel"))
         except ProviderError as exc:
             if exc.transient:
                 raise
+            return False  # already completed: following it tells how it ended
+        return queued
 
     def fetch_weights(self, run, state):
         return download(state.weights_url)

@@ -120,6 +120,7 @@ class ReplicateTrainer(Trainer):
             error = classify(exc, "canceling the training")
             if error.transient:
                 raise error
+        return True  # Replicate stops a running training
 
     def fetch_weights(self, run, state):
         if not state.weights_url:

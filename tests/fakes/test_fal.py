@@ -142,20 +142,41 @@ def test_validation_error_and_failure_reach_result_and_webhook(fal_fake, receive
     assert (hook["status"], hook["error"]) == ("ERROR", "Invalid status code: 500")
 
 
-def test_cancel(fal_fake):
+def test_cancel_removes_a_queued_request(fal_fake):
     c = http(fal_fake)
-    fal_fake.training_seconds = 30
+    fal_fake.queue_seconds, fal_fake.training_seconds = 3600, 3600
     try:
         handle = submit(c, TRAINING, {"images_data_url": "https://example.com/p.zip"})
         resp = c.put(handle["cancel_url"])
         assert (resp.status_code, resp.json()) == (202, {"status": "CANCELLATION_REQUESTED"})
-        assert c.put(handle["cancel_url"]).json() == {"status": "ALREADY_COMPLETED"}
+        again = c.put(handle["cancel_url"])
+        assert (again.status_code, again.json()) == (400, {"status": "ALREADY_COMPLETED"})
         assert c.get(handle["status_url"]).json()["status"] == "COMPLETED"
-        assert c.get(handle["response_url"]).status_code == 400
+        result = c.get(handle["response_url"])
+        assert result.status_code == 499
+        assert result.headers["X-Fal-Error-Type"] == "client_cancelled"
     finally:
-        fal_fake.training_seconds = 0.3
+        fal_fake.queue_seconds, fal_fake.training_seconds = 0.05, 0.3
     missing = c.put(f"/{TRAINING}/requests/00000000-0000-0000-0000-000000000000/cancel")
     assert missing.status_code == 404
+
+
+def test_cancel_only_asks_a_running_request(fal_fake):
+    c = http(fal_fake)
+    fal_fake.queue_seconds, fal_fake.training_seconds = 0, 3600
+    try:
+        handle = submit(c, TRAINING, {"images_data_url": "https://example.com/p.zip"})
+        fal_fake.tick_now()
+        assert c.get(handle["status_url"]).json()["status"] == "IN_PROGRESS"
+        resp = c.put(handle["cancel_url"])
+        assert (resp.status_code, resp.json()) == (202, {"status": "CANCELLATION_REQUESTED"})
+        assert c.get(handle["status_url"]).json()["status"] == "IN_PROGRESS"
+        fal_fake.advance(3600)
+        assert c.get(handle["status_url"]).json()["status"] == "COMPLETED"
+        result = c.get(handle["response_url"])
+        assert result.status_code == 200 and result.json()["diffusers_lora_file"]["url"]
+    finally:
+        fal_fake.queue_seconds, fal_fake.training_seconds = 0.05, 0.3
 
 
 def test_auth(fal_fake):

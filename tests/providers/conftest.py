@@ -36,7 +36,8 @@ def fakes(fake_servers, settings):
     settings.NEBIUS_API_KEY = _servers.nebius.token
     settings.NEBIUS_BASE_URL = _servers.nebius.url + "/v1"
     settings.FAL_KEY = _servers.fal.token
-    settings.FAL_QUEUE_URL = _servers.fal.url
+    settings.FAL_QUEUE_URL = settings.FAL_API_URL = _servers.fal.url
+    settings.FAL_JWKS_URL = _servers.fal.url + "/.well-known/jwks.json"
     settings.REPLICATE_API_TOKEN = _servers.replicate.token
     settings.REPLICATE_BASE_URL = _servers.replicate.url
     settings.REPLICATE_LORA_MODEL = "/".join(LORA_MODEL)

@@ -71,6 +71,7 @@ def trainer_fakes(settings, fake_servers):
     settings.REPLICATE_TRAINER_VERSION = TRAINER_VERSION
     settings.REPLICATE_OWNER = "likeness"
     settings.FAL_KEY, settings.FAL_QUEUE_URL = fal.token, fal.url
+    settings.FAL_API_URL, settings.FAL_JWKS_URL = fal.url, fal.url + "/.well-known/jwks.json"
     settings.TRAINING_DEMO_SECONDS = 0.05
     settings.PROVIDER_TIMEOUT_SECONDS = 5
 

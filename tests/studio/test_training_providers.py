@@ -2,10 +2,13 @@
 their real protocols (fakes/), driven through the official SDKs pointed at them by the same
 settings an operator sets. Webhooks travel for real: the fakes POST them to a live server."""
 
+import hashlib
+import json
 import time
 from datetime import timedelta
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
@@ -14,6 +17,7 @@ from fakes import FakeFal, FakeHuggingFace, FakeReplicate
 from fakes.replicate import TRAINER_VERSION
 from studio import actions, pipeline, runs, tasks
 from studio.models import Cleanup, PersonalModel, TrainingRun, WebhookDelivery
+from studio.pipeline import run_token
 from tests.studio.photos import person_jpeg
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -31,7 +35,8 @@ def services(settings, live_server, fake_servers):
     settings.REPLICATE_TRAINER_VERSION = TRAINER_VERSION
     settings.REPLICATE_OWNER = "likeness"
     settings.FAL_KEY = fal_fake.token
-    settings.FAL_QUEUE_URL = fal_fake.url
+    settings.FAL_QUEUE_URL = settings.FAL_API_URL = fal_fake.url
+    settings.FAL_JWKS_URL = fal_fake.url + "/.well-known/jwks.json"
     settings.HF_TOKEN = hub_fake.token
     settings.HF_NAMESPACE = "likeness"
     settings.HF_ENDPOINT = hub_fake.url
@@ -260,3 +265,129 @@ def test_a_fal_webhook_without_our_token_is_refused(services, model, client):
                            {"request_id": "x", "status": "OK"}, content_type="application/json")
     assert response.status_code == 400
     assert not WebhookDelivery.objects.exists()
+
+
+# --- fal.ai: what its queue really does --------------------------------------------------------
+def _fal_delivery(run, body: bytes, headers: dict, client):
+    token = run_token(str(run.id))
+    return client.generic("POST", f"/webhooks/fal?run={run.id}&token={token}", body,
+                          content_type="application/json", headers=headers)
+
+
+def _signed_elsewhere(fal, body: bytes) -> dict:
+    """Headers shaped like fal's, signed by a key fal never published."""
+    headers = fal.sign(body)
+    message = "\n".join([headers["X-Fal-Webhook-Request-Id"], headers["X-Fal-Webhook-User-Id"],
+                         headers["X-Fal-Webhook-Timestamp"],
+                         hashlib.sha256(body).hexdigest()]).encode()
+    headers["X-Fal-Webhook-Signature"] = Ed25519PrivateKey.generate().sign(message).hex()
+    return headers
+
+
+@pytest.mark.parametrize("tamper", ["unsigned", "forged", "stale", "another_body",
+                                    "another_request"])
+def test_a_fal_webhook_fal_did_not_sign_is_refused(services, model, client, tamper):
+    fal = services["fal"]
+    run = actions.start_training(model, provider="fal")
+    TrainingRun.objects.filter(pk=run.pk).update(provider_id="req-1")
+    body = json.dumps({"request_id": "req-1", "gateway_request_id": "req-1", "status": "OK",
+                       "payload": {}, "error": None}).encode()
+    headers = {
+        "unsigned": lambda: {},
+        "forged": lambda: _signed_elsewhere(fal, body),
+        "stale": lambda: fal.sign(body, timestamp=int(time.time()) - 600),
+        "another_body": lambda: fal.sign(body.replace(b'"OK"', b'"ERROR"')),
+        "another_request": lambda: fal.sign(body.replace(b'req-1', b'req-2')),
+    }[tamper]()
+    response = _fal_delivery(run, body, headers, client)
+    assert response.status_code == 400, response.content
+    assert response.json()["error"]["code"] == "bad_signature"
+    assert not WebhookDelivery.objects.exists()
+    # The same delivery, signed by fal now, is taken.
+    assert _fal_delivery(run, body, fal.sign(body), client).status_code == 200
+    assert WebhookDelivery.objects.filter(provider="fal", run=run).count() == 1
+
+
+def test_fals_keys_are_read_once_and_again_when_they_rotate(services, model, client):
+    fal = services["fal"]
+    run = actions.start_training(model, provider="fal")
+    TrainingRun.objects.filter(pk=run.pk).update(provider_id="req-1")
+    for status in ("IN_PROGRESS", "OK"):
+        body = json.dumps({"request_id": "req-1", "status": status, "payload": {}}).encode()
+        assert _fal_delivery(run, body, fal.sign(body), client).status_code == 200
+    assert len(fal.calls("GET", r"/\.well-known/jwks\.json$")) <= 1  # cached
+
+
+def test_a_fal_training_completed_with_an_error_fails_with_its_text(services, model, run_jobs,
+                                                                    alice):
+    fal = services["fal"]
+    fal.fail_next("fal-ai/flux-lora-fast-training", detail="CUDA error: an illegal memory access",
+                  error_type="runner_server_error")
+    run = drive(actions.start_training(model, provider="fal"), run_jobs)
+    assert (run.status, run.credits_refunded) == ("failed", True)
+    assert "CUDA error: an illegal memory access" in runs.explain(run)
+    # A failed run is not a result to fetch (let alone five times).
+    assert not fal.calls("GET", r"/requests/[^/]+$")
+    assert get_balance(alice) == 105 and ledger_is_consistent(alice)
+
+
+def _running_at_fal(services, model, run_jobs):
+    fal = services["fal"]
+    fal.queue_seconds, fal.training_seconds = 0, 3600
+    run = actions.start_training(model, provider="fal")
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        run_jobs()
+        run.refresh_from_db()
+        if run.provider_id:
+            fal.tick_now()
+            if fal.job(run.provider_id).status == "IN_PROGRESS":
+                return run
+        time.sleep(0.05)
+    raise AssertionError("the training never started at fal")
+
+
+@pytest.mark.parametrize("ending", ["finishes", "fails"])
+def test_canceling_a_running_fal_training_is_refused_and_followed_to_its_end(
+        services, model, run_jobs, alice, client, ending):
+    fal = services["fal"]
+    try:
+        run = _running_at_fal(services, model, run_jobs)
+        run = actions.cancel_now(run)
+        assert (run.status, run.cancel_refused, run.credits_refunded) == ("running", True, False)
+        assert fal.job(run.provider_id).cancel_asked  # fal was asked, and it runs on
+        assert any("may still finish" in e.message for e in run.events.all())
+        client.force_login(alice)
+        page = client.get(f"/dashboard/training/{run.pk}/")
+        assert b"may still finish" in page.content
+        if ending == "fails":
+            fal.job(run.provider_id).fail = (500, "Worker lost", "runner_disconnected")
+        fal.finish(run.provider_id)
+        run = drive(run, run_jobs)
+    finally:
+        fal.queue_seconds, fal.training_seconds = 0.05, 0.4
+    model.refresh_from_db()
+    if ending == "finishes":  # the model it made is the customer's: no refund
+        assert (run.status, model.status, run.credits_refunded) == ("succeeded", "ready", False)
+        assert get_balance(alice) == 85
+    else:
+        assert (run.status, run.credits_refunded) == ("failed", True)
+        assert get_balance(alice) == 105
+    assert ledger_is_consistent(alice)
+    assert len(fal.calls("PUT", r"/cancel$")) == 1  # asked once, not at every step
+
+
+def test_canceling_a_queued_fal_training_takes_it_off_the_queue(services, model, run_jobs):
+    fal = services["fal"]
+    fal.queue_seconds, fal.training_seconds = 3600, 3600
+    try:
+        run = actions.start_training(model, provider="fal")
+        deadline = time.monotonic() + 20
+        while not run.provider_id and time.monotonic() < deadline:
+            run_jobs()
+            run.refresh_from_db()
+        run = actions.cancel_now(run)
+    finally:
+        fal.queue_seconds, fal.training_seconds = 0.05, 0.4
+    assert (run.status, run.cancel_refused) == ("canceled", False)
+    assert fal.job(run.provider_id).error_type == "client_cancelled"
