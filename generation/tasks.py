@@ -18,13 +18,14 @@ from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
+from generation.catalogue import catalogue_keys
 from generation.images import build_image
 from generation.loras import lora_for
 from generation.models import Generation
 from generation.results import fail_image, fail_remaining, finish, save_image, set_slot
 from jobs.retry import retry_or_fail
 from likeness.errors import ProviderError
-from providers import routing
+from providers import catalogue, routing
 from providers.interfaces import ImageRequest
 
 logger = logging.getLogger(__name__)
@@ -37,6 +38,12 @@ MESSAGES = {
     "no_provider": "No configured image provider offers this model right now.",
     "personal_model_deleted": "The personal model was deleted before the image was made.",
 }
+
+
+@task()
+def refresh_catalogue():
+    """Ask every configured provider which of our models it serves (hourly)."""
+    catalogue.refresh(catalogue_keys())
 
 
 @task()
@@ -163,6 +170,10 @@ def _make_missing_images(generation: Generation, request: ImageRequest, provider
 
 def _handle(generation: Generation, kind: str, index: int, payload):
     """One report from a pool thread; a transient error to retry later, or None."""
+    for tried in getattr(payload, "tries", None) or []:  # results and routing errors
+        if tried.get("code") == "model_unavailable":
+            catalogue.learn_unavailable(tried["provider"], tried["model"], "",
+                                        tried["message"])
     if kind == "saving":
         set_slot(generation, index, "saving")
         if generation.provider != payload.provider.name:

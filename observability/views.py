@@ -1,4 +1,4 @@
-"""/metrics for Prometheus, and the staff page of provider health."""
+"""/metrics for Prometheus, and the staff page of provider health and the models they serve."""
 
 import hmac
 import ipaddress
@@ -14,7 +14,10 @@ from django_tasks_db.models import DBTaskResult
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from accounts.staff import staff_required
+from generation.catalogue import catalogue_keys, describe
 from observability.metrics import REGISTRY, _job_kinds
+from providers.catalogue import configured_providers
+from providers.models import ServedModel
 
 
 def _allowed(request) -> bool:
@@ -76,10 +79,24 @@ def provider_health(now=None, hours: float = 1) -> list[dict]:
     return rows
 
 
+def served_models() -> dict:
+    """The live catalogue for staff: per model of ours, its weights' licence and what each
+    configured provider last said about it (providers.catalogue; `manage.py check_providers`)."""
+    providers = configured_providers()
+    known = {(r.provider, r.model): r for r in ServedModel.objects.all()}
+    rows = []
+    for key in catalogue_keys():
+        name, base = describe(key)
+        rows.append({"key": key, "name": name, "licence": base.licence_name,
+                     "licence_url": base.licence_url, "commercial": base.commercial_weights,
+                     "providers": [known.get((p, key)) for p in providers]})
+    return {"providers": providers, "rows": rows}
+
+
 @staff_required
 def provider_health_page(request):
     return render(request, "observability/provider_health.html", {
-        "rows": provider_health(),
+        "rows": provider_health(), "catalogue": served_models(),
         "queue_depth": DBTaskResult.objects.ready().count(),
         "running": DBTaskResult.objects.running().count(),
     })

@@ -6,7 +6,9 @@ Retry-After, malformed answers, result URLs that 404) are retried at the same pr
 backoff, then the next provider is asked. A refused API key skips to the next provider (another
 may serve; retrying ours cannot help). Other permanent errors (invalid request, flagged content)
 end the request at once: another provider would refuse it too. Credits are not touched here:
-whatever happens, the caller charges or refunds each image slot once."""
+whatever happens, the caller charges or refunds each image slot once. A provider that answers
+that it does not serve the model is skipped too, and the caller teaches the live catalogue
+(providers.catalogue) so that the next requests skip it at once."""
 
 import logging
 import time
@@ -17,14 +19,16 @@ from django.conf import settings
 from jobs.progress import still_working
 from jobs.retry import backoff
 from likeness.errors import ProviderError
-from providers.interfaces import ImageProvider, ImageRequest, Lora, ProviderImage
+from providers.catalogue import not_served
+from providers.interfaces import PERSONAL, ImageProvider, ImageRequest, Lora, ProviderImage
 from providers.registry import image_provider
 
 logger = logging.getLogger(__name__)
 
-PERSONAL = "personal"
-# Permanent for this provider, but not for the request: try the next provider.
-SKIP_PROVIDER_CODES = {"provider_auth", "unsupported"}
+# Permanent for this provider, but not for the request: try the next provider. A model the
+# provider does not (or no longer) serve is remembered by the live catalogue, so the next
+# requests skip it at once.
+SKIP_PROVIDER_CODES = {"provider_auth", "unsupported", "model_unavailable"}
 
 
 @dataclass
@@ -63,11 +67,13 @@ def supports(provider: ImageProvider, request: ImageRequest) -> bool:
 
 
 def providers_for(request: ImageRequest) -> list[ImageProvider]:
-    """The providers that can make this request, in route order. Raises LookupError for a name
-    that is not a provider (a misconfigured deployment)."""
+    """The providers that can make this request, in route order, less those that said they do
+    not serve its model (the live catalogue). Raises LookupError for a name that is not a
+    provider (a misconfigured deployment)."""
     providers = [image_provider(name) for name in route_names(request.base_model,
                                                                    request.lora)]
-    return [p for p in providers if supports(p, request)]
+    skip = not_served(route_key(request.base_model, request.lora is not None))
+    return [p for p in providers if p.name not in skip and supports(p, request)]
 
 
 def can_route(base_model: str, *, personal: bool = False, lora: Lora | None = None) -> bool:
@@ -100,6 +106,7 @@ def generate(request: ImageRequest, providers: list[ImageProvider] | None = None
             except ProviderError as exc:
                 last = exc
                 tries.append({"provider": provider.name, "code": exc.code,
+                              "model": route_key(request.base_model, request.lora is not None),
                               "message": str(exc)[:300], "transient": exc.transient,
                               "seconds": round(time.monotonic() - started, 3)})
                 logger.warning("%s attempt %d for seed %s: %s (%s)", provider.name, attempt,
@@ -121,8 +128,10 @@ def generate(request: ImageRequest, providers: list[ImageProvider] | None = None
     assert last is not None
     names = ", ".join(dict.fromkeys(t["provider"] for t in tries))
     if last.code in SKIP_PROVIDER_CODES and not any(t["transient"] for t in tries):
-        raise RoutingFailed(f"No image provider accepted our credentials ({names}).",
-                            transient=False, code=last.code, tries=tries)
+        message = (f"No image provider accepted our credentials ({names})."
+                   if last.code == "provider_auth" else
+                   f"No configured image provider serves this model now ({names}).")
+        raise RoutingFailed(message, transient=False, code=last.code, tries=tries)
     raise RoutingFailed(f"The image providers are not answering ({names}): {last}",
                         transient=True, retry_after=last.retry_after, code=last.code,
                         tries=tries)

@@ -35,4 +35,5 @@ RECURRING_TASKS: dict[str, tuple[str, int]] = {
     "accounts.retention": ("studio.tasks.apply_photo_retention", 3600),
     "api.idempotency": ("api.tasks.prune_idempotency_keys", 3600),
     "billing.reconcile": ("billing.tasks.reconcile_billing", 3600),
+    "providers.catalogue": ("generation.tasks.refresh_catalogue", 3600),
 }

@@ -10,7 +10,7 @@ from django.conf import settings
 from PIL import Image, ImageDraw, ImageFilter, ImageFont, PngImagePlugin
 
 from likeness.errors import ProviderError
-from providers.interfaces import ImageProvider, ImageRequest, ProviderImage
+from providers.interfaces import ImageProvider, ImageRequest, ModelCheck, ProviderImage
 
 DEMO_LABEL = "Likeness demo output - not an AI image"
 
@@ -132,6 +132,9 @@ class DemoProvider(ImageProvider):
 
     def supports(self, request) -> bool:
         return True
+
+    def check_models(self, models: list[str]) -> list[ModelCheck]:
+        return [ModelCheck(model, f"demo/{model}", True, "drawn offline") for model in models]
 
     def generate(self, request: ImageRequest) -> list[ProviderImage]:
         # A prompt word lets tests and demos see the failure paths without a real provider.

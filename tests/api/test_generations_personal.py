@@ -62,7 +62,7 @@ def test_a_model_beyond_the_plans_slots_is_409_limit_reached(alice, alice_api):
     assert not Generation.objects.exists()
 
 
-def test_styles_and_base_models_catalogue(client):
+def test_styles_and_base_models_catalogue(client, db):
     styles = client.get("/api/v1/styles").json()
     assert len(styles) >= 8
     assert {"id", "name", "description"} <= set(styles[0])
