@@ -1,9 +1,19 @@
 """A fake of the Hugging Face Hub API for `huggingface_hub.HfApi(endpoint=fake.url, token=...)`.
 
 Serves what Likeness uses: create_repo (exist_ok), update_repo_settings / visibility,
-delete_repo, repo_exists / model_info, upload_file / create_commit (preupload answers
-"regular" for every file, so contents arrive inline in the NDJSON commit), list_repo_files
-(tree), whoami, and file downloads at `/{repo_id}/resolve/{revision}/{path}`.
+delete_repo, repo_exists / model_info, upload_file / create_commit, list_repo_files (tree),
+whoami, and file downloads at `/{repo_id}/resolve/{revision}/{path}`.
+
+Uploads go the way the Hub sends them (docs/providers.md, "Hugging Face Hub"): preupload answers
+"lfs" for a file over `LFS_THRESHOLD` bytes or one the repository's .gitattributes sends to LFS
+(`*.safetensors`), "regular" otherwise (its content then comes inline, base64, in the NDJSON
+commit). An LFS file goes through the LFS batch API (`POST /{repo}.git/info/lfs/objects/batch`),
+then a single PUT (basic) or, above `lfs_chunk_size`, one PUT per part followed by a completion
+POST (multipart), then the verify POST; the commit names it in an `lfsFile` line, refused when
+its object was never uploaded. The upload URLs stand for storage URLs signed for one object (no
+Hub token). `validate-yaml` holds a model card to the Hub's metadata rules (here: valid YAML, and
+`license: other` needs `license_name` and `license_link`). The SDK must take this path, not Xet:
+Likeness sets HF_HUB_DISABLE_XET=1.
 
 State: `fake.repos` maps "namespace/name" (models; "datasets/ns/name" for datasets,
 "spaces/ns/name" for spaces) to `HfRepo(repo_id, type, private, files: {path: bytes}, commits)`.
@@ -17,13 +27,27 @@ import hashlib
 import json
 import time
 from dataclasses import dataclass, field
+from fnmatch import fnmatch
 from typing import Any
 from urllib.parse import unquote
 
-from fakes.base import FakeServer, HttpError, Request, Response, json_response, route, utcnow_iso
+import yaml
+
+from fakes.base import (
+    FakeServer,
+    HttpError,
+    Request,
+    Response,
+    json_response,
+    random_id,
+    route,
+    utcnow_iso,
+)
 
 TYPES = {"models": "model", "datasets": "dataset", "spaces": "space"}
 GITATTRIBUTES = b"*.safetensors filter=lfs diff=lfs merge=lfs -text\n"
+LFS_THRESHOLD = 10 * 1024 * 1024  # the Hub stores larger files in LFS whatever their name
+LFS_CONTENT_TYPE = "application/vnd.git-lfs+json"
 
 
 def _git_blob_sha(data: bytes) -> str:
@@ -54,14 +78,19 @@ class FakeHuggingFace(FakeServer):
     default_token = "hf_fake_test_token"
 
     def __init__(self, token: str | None = None, *, username: str = "likeness",
-                 orgs: tuple[str, ...] = ("likeness-org",), **kwargs) -> None:
+                 orgs: tuple[str, ...] = ("likeness-org",),
+                 lfs_chunk_size: int = 64 * 1024 * 1024, **kwargs) -> None:
         super().__init__(token, **kwargs)
         self.username = username
         self.orgs = tuple(orgs)
+        self.lfs_chunk_size = lfs_chunk_size
         self.reset_state()
 
     def reset_state(self) -> None:
         self.repos: dict[str, HfRepo] = {}
+        self.lfs_objects: dict[str, bytes] = {}  # sha256 hex -> content (verified)
+        self._lfs_pending: dict[str, dict] = {}  # oid -> {"size", "secret", "parts": {n: bytes}}
+        self.lfs_log: list[tuple[str, str]] = []  # (step, oid): batch, put, part, complete, verify
 
     # ----- helpers for tests
 
@@ -141,9 +170,25 @@ class FakeHuggingFace(FakeServer):
     def validate_yaml(self, req: Request) -> Response:
         """The Hub checks a model card's YAML front matter before a commit that adds one."""
         content = (req.json() or {}).get("content", "")
-        if content.startswith("---") and content.count("---") < 2:
+        if not content.startswith("---"):
+            return json_response({"errors": [], "warnings": [
+                {"message": "empty or missing yaml metadata in repo card"}]})
+        head, sep, _ = content[3:].partition("\n---")
+        if not sep:
             return json_response({"errors": [{"message": "unterminated YAML front matter"}]},
                                  400)
+        try:
+            meta = yaml.safe_load(head) or {}
+        except yaml.YAMLError as exc:
+            return json_response({"errors": [{"message": f"invalid YAML: {exc}"}]}, 400)
+        errors = []
+        if not isinstance(meta, dict):
+            errors.append("the metadata must be a mapping")
+        elif meta.get("license") == "other":
+            errors += [f'"{name}" must be set when "license" is "other"'
+                       for name in ("license_name", "license_link") if not meta.get(name)]
+        if errors:
+            return json_response({"errors": [{"message": m} for m in errors]}, 400)
         return json_response({"errors": [], "warnings": []})
 
     @route("POST", r"/api/repos/create")
@@ -256,11 +301,126 @@ class FakeHuggingFace(FakeServer):
             repo = self._get_repo(req, rtype, repo_id, write=True, revision=revision)
             files = []
             for item in body.get("files") or []:
-                existing = repo.files.get(item.get("path"))
-                files.append({"path": item.get("path"), "uploadMode": "regular",
+                path, size = item.get("path"), item.get("size")
+                if not isinstance(path, str) or not isinstance(size, int) or "sample" not in item:
+                    return self.error_response(400, "Each file needs path, size and sample")
+                existing = repo.files.get(path)
+                files.append({"path": path, "uploadMode": self._upload_mode(repo, path, size),
                               "shouldIgnore": False,
                               "oid": _git_blob_sha(existing) if existing is not None else None})
             return json_response({"files": files, "commitOid": repo.sha})
+
+    @staticmethod
+    def _upload_mode(repo: HfRepo, path: str, size: int) -> str:
+        lfs_patterns = [line.split()[0] for line in
+                        repo.files.get(".gitattributes", b"").decode().splitlines()
+                        if "filter=lfs" in line]
+        if size > LFS_THRESHOLD or any(fnmatch(path.rsplit("/", 1)[-1], pattern)
+                                       for pattern in lfs_patterns):
+            return "lfs"
+        return "regular"
+
+    # ----- LFS (git-lfs batch API, with the Hub's multipart transfer)
+
+    def _lfs_error(self, status: int, message: str) -> Response:
+        return json_response({"message": message}, status,
+                             content_type=LFS_CONTENT_TYPE)
+
+    @route("POST", r"/(?:(?P<rtype>datasets|spaces)/)?(?P<repo_id>[^/]+/[^/]+)\.git/info/lfs/"
+                   r"objects/batch")
+    def lfs_batch(self, req: Request, rtype: str | None, repo_id: str) -> Response:
+        body = self.body_json(req)
+        if body.get("operation") != "upload" or body.get("hash_algo", "sha256") != "sha256":
+            return self._lfs_error(422, "Only sha256 uploads are supported")
+        transfers = body.get("transfers") or ["basic"]
+        with self.lock:
+            self._get_repo(req, rtype or "models", repo_id, write=True)
+            objects = []
+            for obj in body.get("objects") or []:
+                oid, size = obj.get("oid"), obj.get("size")
+                if not (isinstance(oid, str) and len(oid) == 64 and isinstance(size, int)):
+                    return self._lfs_error(422, "Each object needs a sha256 oid and a size")
+                self.lfs_log.append(("batch", oid))
+                if oid in self.lfs_objects:  # already stored: nothing to upload
+                    objects.append({"oid": oid, "size": size})
+                    continue
+                secret = random_id(20)
+                self._lfs_pending[oid] = {"size": size, "secret": secret, "parts": {}}
+                base = f"{self.url}/lfs-storage/{oid}"
+                if size > self.lfs_chunk_size and "multipart" in transfers:
+                    count = -(-size // self.lfs_chunk_size)
+                    header = {"chunk_size": str(self.lfs_chunk_size), **{
+                        str(n): f"{base}/part/{n}?signature={secret}"
+                        for n in range(1, count + 1)}}
+                    upload = {"href": f"{base}/complete?signature={secret}", "header": header}
+                else:
+                    upload = {"href": f"{base}?signature={secret}"}
+                objects.append({"oid": oid, "size": size, "authenticated": True, "actions": {
+                    "upload": upload,
+                    "verify": {"href": f"{self.url}/{repo_id}.git/info/lfs/objects/verify"}}})
+        transfer = ("multipart" if "multipart" in transfers and any(
+            "chunk_size" in o.get("actions", {}).get("upload", {}).get("header", {})
+            for o in objects) else "basic")
+        return json_response({"transfer": transfer, "objects": objects, "hash_algo": "sha256"},
+                             content_type=LFS_CONTENT_TYPE)
+
+    def _pending(self, req: Request, oid: str) -> dict:
+        pending = self._lfs_pending.get(oid)
+        if pending is None or req.arg("signature") != pending["secret"]:
+            raise HttpError(403, "Request has expired or the signature does not match")
+        return pending
+
+    def _store(self, oid: str, data: bytes, pending: dict) -> Response | None:
+        if len(data) != pending["size"] or hashlib.sha256(data).hexdigest() != oid:
+            return self.error_response(400, "The uploaded content does not match its oid")
+        self.lfs_objects[oid] = data
+        self._lfs_pending.pop(oid, None)
+        return None
+
+    @route("PUT", r"/lfs-storage/(?P<oid>[0-9a-f]{64})", auth=False)
+    def lfs_put(self, req: Request, oid: str) -> Response:
+        with self.lock:
+            pending = self._pending(req, oid)
+            self.lfs_log.append(("put", oid))
+            return self._store(oid, req.body, pending) or Response(200, b"", None)
+
+    @route("PUT", r"/lfs-storage/(?P<oid>[0-9a-f]{64})/part/(?P<number>\d+)", auth=False)
+    def lfs_part(self, req: Request, oid: str, number: str) -> Response:
+        with self.lock:
+            pending = self._pending(req, oid)
+            pending["parts"][int(number)] = req.body
+            self.lfs_log.append(("part", oid))
+            etag = hashlib.md5(req.body, usedforsecurity=False).hexdigest()
+            return Response(200, b"", None, {"ETag": f'"{etag}"'})
+
+    @route("POST", r"/lfs-storage/(?P<oid>[0-9a-f]{64})/complete", auth=False)
+    def lfs_complete(self, req: Request, oid: str) -> Response:
+        body = self.body_json(req)
+        with self.lock:
+            pending = self._pending(req, oid)
+            parts = pending["parts"]
+            listed = body.get("parts") or []
+            if body.get("oid") != oid or [p.get("partNumber") for p in listed] != sorted(parts):
+                return self.error_response(400, "The completion does not list every part")
+            for part in listed:
+                etag = hashlib.md5(parts[part["partNumber"]], usedforsecurity=False).hexdigest()
+                if part.get("etag", "").strip('"') != etag:
+                    return self.error_response(400, f"Wrong etag for part {part['partNumber']}")
+            self.lfs_log.append(("complete", oid))
+            data = b"".join(parts[n] for n in sorted(parts))
+            return self._store(oid, data, pending) or json_response({})
+
+    @route("POST", r"/(?:(?P<rtype>datasets|spaces)/)?(?P<repo_id>[^/]+/[^/]+)\.git/info/lfs/"
+                   r"objects/verify")
+    def lfs_verify(self, req: Request, rtype: str | None, repo_id: str) -> Response:
+        body = self.body_json(req)
+        with self.lock:
+            self._get_repo(req, rtype or "models", repo_id, write=True)
+            data = self.lfs_objects.get(body.get("oid"))
+            self.lfs_log.append(("verify", body.get("oid")))
+            if data is None or len(data) != body.get("size"):
+                return self._lfs_error(404, "Object not found")
+            return json_response({}, content_type=LFS_CONTENT_TYPE)
 
     @route("POST", r"/api/(?P<rtype>models|datasets|spaces)/(?P<repo_id>[^/]+/[^/]+)/commit/"
                    r"(?P<revision>[^/]+)")
@@ -279,14 +439,18 @@ class FakeHuggingFace(FakeServer):
             if header.get("parentCommit") and header["parentCommit"] != repo.sha:
                 return self.error_response(412, "A commit has happened since. Please refresh "
                                                 "and try again.")
-            files = dict(repo.files)
+            files, lfs_paths = dict(repo.files), set()
             for line in lines[1:]:
                 key, value = line.get("key"), line.get("value") or {}
                 path = value.get("path")
                 if key == "file":
                     if value.get("encoding") != "base64":
                         return self.error_response(400, "Only base64 encoding is supported")
-                    files[path] = base64.b64decode(value.get("content") or "")
+                    content = base64.b64decode(value.get("content") or "")
+                    if self._upload_mode(repo, path, len(content)) == "lfs":
+                        return self.error_response(
+                            400, f"{path}: this file must be uploaded with LFS (see preupload)")
+                    files[path] = content
                 elif key == "deletedFile":
                     if path not in files:
                         return self.error_response(404, f"File not found: {path}",
@@ -296,9 +460,14 @@ class FakeHuggingFace(FakeServer):
                     prefix = path.rstrip("/") + "/"
                     files = {p: d for p, d in files.items() if not p.startswith(prefix)}
                 elif key == "lfsFile":
-                    return self.error_response(
-                        422, f"{path}: this file was declared as LFS but the server asked "
-                             "for a regular upload")
+                    data = self.lfs_objects.get(value.get("oid"))
+                    if value.get("algo") != "sha256" or data is None or len(data) != value.get(
+                            "size"):
+                        return self.error_response(
+                            422, f"{path}: Your push was rejected because an LFS pointer "
+                                 "pointed to a file that does not exist")
+                    files[path] = data
+                    lfs_paths.add(path)
                 else:
                     return self.error_response(400, f"Unknown operation {key!r}")
             repo.files = files

@@ -1,6 +1,8 @@
 """Outside services: keys, addresses, timeouts and the routing table (docs/providers.md). Unset,
 the providers whose keys are set are used, and the offline demo providers when none is."""
 
+import os
+
 from likeness.env import env, env_bool, env_float, env_int, env_list
 
 PROVIDER_TIMEOUT_SECONDS = env_float("PROVIDER_TIMEOUT_SECONDS", 30)
@@ -20,6 +22,9 @@ REPLICATE_LORA_MODEL = env("REPLICATE_LORA_MODEL", "black-forest-labs/flux-dev-l
 # --- fal.ai, Together AI, Nebius ------------------------------------------------------------
 FAL_KEY = env("FAL_KEY", "")
 FAL_QUEUE_URL = env("FAL_QUEUE_URL", "https://queue.fal.run").rstrip("/")
+# fal's platform API (which endpoints it serves) and the keys that sign its webhooks.
+FAL_API_URL = env("FAL_API_URL", "https://api.fal.ai").rstrip("/")
+FAL_JWKS_URL = env("FAL_JWKS_URL", "https://rest.alpha.fal.ai/.well-known/jwks.json")
 TOGETHER_API_KEY = env("TOGETHER_API_KEY", "")
 TOGETHER_BASE_URL = env("TOGETHER_BASE_URL", "https://api.together.ai").rstrip("/")  # host only
 NEBIUS_API_KEY = env("NEBIUS_API_KEY", "")
@@ -31,6 +36,10 @@ HF_NAMESPACE = env("HF_NAMESPACE", "")
 HF_ENDPOINT = env("HF_ENDPOINT", "https://huggingface.co").rstrip("/")
 # Plans without private models publish public repositories unless this is off.
 HF_PUBLIC_REPOS = env_bool("HF_PUBLIC_REPOS", True)
+# huggingface_hub uploads large files through Xet when the hf_xet package is installed; Likeness
+# uses the Hub's LFS protocol (docs/providers.md), which every Hub and our test fake speak. The
+# SDK reads this once, when first imported; set HF_HUB_DISABLE_XET=0 to use Xet.
+os.environ.setdefault("HF_HUB_DISABLE_XET", "1")
 
 # --- Who trains, who draws ------------------------------------------------------------------
 _default_trainer = "replicate" if REPLICATE_API_TOKEN else "fal" if FAL_KEY else "demo"
@@ -56,6 +65,9 @@ GENERATION_RETRY_MAX_WAIT_SECONDS = env_float("GENERATION_RETRY_MAX_WAIT_SECONDS
 GENERATION_POLL_SECONDS = env_float("GENERATION_POLL_SECONDS", 0.5)  # queue APIs (fal, Replicate)
 GENERATION_TIMEOUT_SECONDS = env_float("GENERATION_TIMEOUT_SECONDS", 300)
 DEMO_PROVIDER_DELAY = env_float("DEMO_PROVIDER_DELAY", 0.4)  # seconds per image, to see progress
+# The live catalogue (`manage.py check_providers`, refreshed hourly): a provider that said it
+# does not serve a model is skipped for it until an answer this old is asked again.
+CATALOGUE_MAX_AGE_SECONDS = env_int("CATALOGUE_MAX_AGE_SECONDS", 6 * 3600)
 
 # --- Cloudflare Images ----------------------------------------------------------------------
 # An optional delivery backend for generated images: on when both the account id and the token

@@ -21,17 +21,31 @@ def _classify(exc: Exception) -> ProviderError:
                          code="hub_error", status=status)
 
 
+# A LoRA trained on FLUX.1 [dev] is a derivative of it, under its licence (docs/providers.md).
+LICENCE_NAME = "flux-1-dev-non-commercial-license"
+LICENCE_LINK = "https://huggingface.co/black-forest-labs/FLUX.1-dev/blob/main/LICENSE.md"
+
+
 def model_card(model) -> str:
+    """The README, whose metadata the Hub validates (`license: other` needs a name and a
+    link to the licence)."""
     return f"""---
 license: other
+license_name: {LICENCE_NAME}
+license_link: {LICENCE_LINK}
 base_model: black-forest-labs/FLUX.1-dev
-tags: [flux, lora, likeness]
+pipeline_tag: text-to-image
+library_name: diffusers
+tags: [flux, lora, likeness, text-to-image]
 instance_prompt: {model.trigger_word}
 ---
 # {model.trigger_word}
 
 A personal FLUX LoRA trained with Likeness. Use the trigger word `{model.trigger_word}`
 ({model.get_subject_class_display().lower()}) in the prompt.
+
+Its base model, FLUX.1 [dev], is released under the FLUX.1 [dev] Non-Commercial License
+({LICENCE_LINK}); this LoRA is a derivative and carries the same terms.
 """
 
 
