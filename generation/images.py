@@ -3,9 +3,12 @@ and the metadata that lets a customer make the same picture again."""
 
 import io
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from PIL import Image as PILImage
 
+from generation import provenance
+from generation.catalogue import BASE_MODELS
 from generation.models import Generation, Image
 from likeness.errors import ProviderError
 from providers.interfaces import ProviderImage
@@ -48,8 +51,11 @@ def inspect_image(data: bytes) -> tuple[int, int, str, bytes]:
 def build_image(generation: Generation, index: int, result: ProviderImage, provider,
                 extra: dict | None = None) -> Image:
     """The Image with its files written, not yet saved (no database access: pool threads call
-    this; `generation.user` must be loaded)."""
-    width, height, content_type, thumbnail = inspect_image(result.data)
+    this; `generation.user` must be loaded). The file carries its provenance (XMP)."""
+    base = BASE_MODELS.get(generation.base_model)
+    data = provenance.stamp(result.data, system=base.name if base else generation.base_model,
+                            visible=settings.AI_MARK_VISIBLE)
+    width, height, content_type, thumbnail = inspect_image(data)
     meta = {k: v for k, v in result.metadata.items() if k != "blocked"}
     image = Image(
         user=generation.user, generation=generation, index=index, content_type=content_type,
@@ -75,6 +81,6 @@ def build_image(generation: Generation, index: int, result: ProviderImage, provi
         },
     )
     extension = EXTENSIONS[content_type]
-    image.file.save(f"{index}-{image.id}.{extension}", ContentFile(result.data), save=False)
+    image.file.save(f"{index}-{image.id}.{extension}", ContentFile(data), save=False)
     image.thumbnail.save(f"{index}-{image.id}-thumb.webp", ContentFile(thumbnail), save=False)
     return image

@@ -22,13 +22,13 @@ from django.utils import timezone
 
 from accounts.models import AccountDeletion
 from api.models import ApiKey
+from billing import actions as billing
 from billing.models import Payment, Subscription
 from credits.models import CreditEntry
 from gallery.actions import delete_images
 from gallery.archive import ZipPipe
 from generation.models import Generation, Image
 from jobs.queue import enqueue
-from providers.stripe import client as stripe_api
 from studio.actions import delete_model
 from studio.models import Cleanup, PersonalModel, TrainingPhoto, TrainingRun
 from studio.tasks import sweep_cleanups
@@ -138,26 +138,12 @@ def export_stream(user):
 
 
 def cancel_subscriptions(user) -> list[str]:
-    """Cancel at Stripe every subscription still billing; the ids canceled."""
-    live = list(Subscription.objects.filter(user=user).exclude(
-        status__in=["canceled", "incomplete_expired"]).values_list("stripe_id", flat=True))
-    if not live:
-        return []
-    if not stripe_api.configured():
-        raise DeletionBlocked("Billing is not configured, so the subscription cannot be "
-                              "canceled at Stripe; ask the operator.")
-    canceled = []
-    for stripe_id in live:
-        try:
-            stripe_api.call("cancel the subscription",
-                             stripe_api.client().v1.subscriptions.cancel, stripe_id)
-        except stripe_api.StripeUnavailable as exc:
-            if "No such subscription" not in exc.message:
-                raise DeletionBlocked(f"{exc.message} Nothing was deleted; try again.")
-        canceled.append(stripe_id)
-    Subscription.objects.filter(stripe_id__in=canceled).update(
-        status="canceled", canceled_at=timezone.now())
-    return canceled
+    """Cancel at Stripe every subscription still billing (billing.actions); the ids canceled."""
+    try:
+        return billing.cancel_subscriptions(user)
+    except billing.CancelFailed as exc:
+        raise DeletionBlocked(exc.message if "configured" in exc.message
+                              else f"{exc.message} Nothing was deleted; try again.")
 
 
 def _remove_folder(path: str) -> int:

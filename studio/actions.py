@@ -18,7 +18,7 @@ from jobs.queue import enqueue
 from likeness.errors import Conflict, InvalidInput, LimitReached
 from likeness.http import check_public_url
 from providers.registry import TRAINERS, trainer
-from studio import catalogue, pipeline
+from studio import catalogue, consent, pipeline
 from studio.catalogue import TRAINING_DEFAULTS, TRAINING_RANGES
 from studio.models import Cleanup, PersonalModel, TrainingPhoto, TrainingRun
 from studio.photos import PhotoRejected, check_photo
@@ -156,6 +156,7 @@ def delete_model(model: PersonalModel):
             default_storage.delete(model.weights.name)
         for photo in model.photos.all():
             _delete_files(photo)
+        consent.delete_selfies(model)
         model.delete()
         enqueue(sweep_cleanups)
 
@@ -217,6 +218,7 @@ def start_training(model: PersonalModel, *, provider: str | None = None,
         if count < catalogue.MODEL_MIN_PHOTOS:
             raise InvalidInput("photos", f"The model has {count} photo(s); it needs at least "
                                          f"{catalogue.MODEL_MIN_PHOTOS} (10–20 is best).")
+        consent.ensure(model)  # a person's model: the account's consent for these photos
         for name, value in values.items():
             setattr(model, name, value)
         run = TrainingRun.objects.create(

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "gallery",
     "api",
     "privacy",
+    "safety",
     "web",
     "django.contrib.admin",
     "django.contrib.auth",
