@@ -285,7 +285,7 @@ def get_consent(request: HttpRequest, model_id: str):
                                               "child, guardian_confirmed)."))
 def give_consent(request: HttpRequest, model_id: str, rights_confirmed: Form[bool] = False,
                  guardian_confirmed: Form[bool] = False,
-                 selfie: UploadedFile = File(None)):
+                 selfie: File[UploadedFile] = None):
     model = owned(PersonalModel.objects, request.auth, model_id, "model")
     if model.is_child:
         record = consent.give_guardian_statement(model, request.auth,
