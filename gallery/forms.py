@@ -12,7 +12,10 @@ from gallery.filters import MAX_QUERY_LENGTH, ImageFilters
 from generation.catalogue import ASPECT_RATIOS, BASE_MODELS
 from studio.models import PersonalModel
 
-SORTS = [("newest", "Newest first"), ("oldest", "Oldest first")]
+SORTS = [("newest", "Newest first"), ("oldest", "Oldest first"),
+         ("likeness", "Best likeness first")]
+LIKENESS_FLOORS = [("", "Any likeness"), ("50", "Likeness 50+"), ("70", "Likeness 70+"),
+                   ("85", "Likeness 85+")]
 
 
 def _start_of_day(day):
@@ -30,6 +33,9 @@ class GalleryFilterForm(forms.Form):
     since = forms.DateField(required=False, label="From")
     until = forms.DateField(required=False, label="To")
     sort = forms.ChoiceField(required=False, choices=SORTS, label="Order")
+    # "Hide below N": any score 0-100 in the address; the menu offers a few.
+    min_likeness = forms.IntegerField(required=False, min_value=0, max_value=100,
+                                      label="Likeness at least")
 
     def __init__(self, data, *, user, **kwargs):
         super().__init__(data, **kwargs)
@@ -66,6 +72,8 @@ class GalleryFilterForm(forms.Form):
             # "To" is inclusive: everything before the next midnight.
             until=_start_of_day(until + timedelta(days=1)) if until else None,
             oldest_first=data.get("sort") == "oldest",
+            best_likeness=data.get("sort") == "likeness",
+            min_likeness=data.get("min_likeness"),
         )
 
     def query(self) -> str:
@@ -81,8 +89,10 @@ class GalleryFilterForm(forms.Form):
         for name in ("since", "until"):
             if data.get(name):
                 params[name] = data[name].isoformat()
-        if data.get("sort") == "oldest":
-            params["sort"] = "oldest"
+        if data.get("sort") in ("oldest", "likeness"):
+            params["sort"] = data["sort"]
+        if data.get("min_likeness") is not None:
+            params["min_likeness"] = str(data["min_likeness"])
         query = QueryDict(mutable=True)
         query.update(params)
         return query.urlencode()

@@ -10,6 +10,7 @@ import uuid
 
 from django.db import transaction
 
+from accounts.plans import get_plan
 from credits import actions as credits
 from generation import policy
 from generation.catalogue import (
@@ -22,6 +23,7 @@ from generation.catalogue import (
     MAX_BATCH_PROMPTS,
     MAX_IMAGES_PER_REQUEST,
     MAX_PROMPT_LENGTH,
+    MAX_SEED,
     PERSONAL_BASE_MODEL,
     credits_per_image,
     size_for,
@@ -36,8 +38,6 @@ from providers.routing import can_route
 from studio.models import PersonalModel
 from studio.slots import ensure_usable
 
-MAX_SEED = 2**31 - 1
-
 
 class ModelNotFound(NotFound):
     """No personal model of this customer has that id (another account's included: 404)."""
@@ -45,7 +45,8 @@ class ModelNotFound(NotFound):
 
 def clean_request(*, prompt, aspect_ratio=DEFAULT_ASPECT_RATIO, num_images=1,
                   base_model=DEFAULT_BASE_MODEL, seed=None, steps=None, guidance=None,
-                  negative_prompt="", style=None, lora_scale=None) -> dict:
+                  negative_prompt="", style=None, lora_scale=None, likeness_guarantee=None,
+                  likeness_min_score=None) -> dict:
     prompt = (prompt or "").strip()
     if not prompt:
         raise InvalidInput("prompt", "Write a prompt: describe the picture you want.")
@@ -80,6 +81,13 @@ def clean_request(*, prompt, aspect_ratio=DEFAULT_ASPECT_RATIO, num_images=1,
     if lora_scale is not None and not (low <= lora_scale <= high):
         raise InvalidInput("lora_scale", f"The personal model's strength must be between {low} "
                                          f"and {high}.")
+    if likeness_guarantee is not None and not isinstance(likeness_guarantee, bool):
+        raise InvalidInput("likeness_guarantee", "The likeness guarantee is on (true) or off "
+                                                 "(false).")
+    if likeness_min_score is not None and (
+            isinstance(likeness_min_score, bool) or not isinstance(likeness_min_score, int)
+            or not 1 <= likeness_min_score <= 100):
+        raise InvalidInput("likeness_min_score", "The likeness bar is a score from 1 to 100.")
     return {
         "prompt": prompt,
         "aspect_ratio": aspect_ratio,
@@ -91,6 +99,8 @@ def clean_request(*, prompt, aspect_ratio=DEFAULT_ASPECT_RATIO, num_images=1,
         "negative_prompt": (negative_prompt or "").strip(),
         "style": style or "",
         "lora_scale": lora_scale,
+        "likeness_guarantee": likeness_guarantee,
+        "likeness_min_score": likeness_min_score,
     }
 
 
@@ -160,6 +170,25 @@ def _prepare(user, params: dict):
     return cleaned, model
 
 
+def _lora_scale(asked, model) -> float | None:
+    """The strength asked for, else the model's own (its validation round's), else the
+    catalogue's default; None without a personal model."""
+    if model is None:
+        return None
+    if asked is not None:
+        return asked
+    return model.default_lora_scale if model.default_lora_scale is not None \
+        else DEFAULT_LORA_SCALE
+
+
+def _guarantee(user, asked, model) -> bool:
+    """The likeness guarantee applies to personal models with reference faces (pets and
+    models trained before faces were kept have none); the plan gives the default."""
+    if model is None or not model.face_references:
+        return False
+    return get_plan(user.plan).likeness_guarantee if asked is None else asked
+
+
 def _create(user, cleaned: dict, model, *, batch_id=None) -> Generation:
     width, height = size_for(cleaned["base_model"], cleaned["aspect_ratio"])
     seed = cleaned["seed"] if cleaned["seed"] is not None else random.randint(0, MAX_SEED - 8)
@@ -171,8 +200,9 @@ def _create(user, cleaned: dict, model, *, batch_id=None) -> Generation:
         negative_prompt=cleaned["negative_prompt"],
         base_model=cleaned["base_model"],
         personal_model=model,
-        lora_scale=(cleaned["lora_scale"] if cleaned["lora_scale"] is not None
-                    else DEFAULT_LORA_SCALE) if model else None,
+        lora_scale=_lora_scale(cleaned["lora_scale"], model),
+        likeness_guarantee=_guarantee(user, cleaned["likeness_guarantee"], model),
+        likeness_min_score=cleaned["likeness_min_score"] if model else None,
         style=cleaned["style"],
         aspect_ratio=cleaned["aspect_ratio"],
         width=width,

@@ -54,6 +54,10 @@ class Generation(models.Model):
     callback_url = models.URLField(max_length=2000, blank=True)
     # The live state of each image slot: "queued", "generating", "saving", "done", "failed".
     slots = models.JSONField(default=list, blank=True)
+    # The likeness guarantee (personal models only): an image scoring under likeness_min_score
+    # is made again, free, up to LIKENESS_RETRIES times, and refunded if it never passes.
+    likeness_guarantee = models.BooleanField(default=False)
+    likeness_min_score = models.PositiveSmallIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -141,6 +145,13 @@ class Image(models.Model):
     # The personal model it was made with (kept as None when that model is deleted).
     personal_model = models.ForeignKey("studio.PersonalModel", on_delete=models.SET_NULL,
                                        null=True, blank=True, related_name="images")
+    # How much it looks like the personal model's subject (generation.likeness): 0-100, the
+    # best face's distance, the usable faces found, and whether every face of a group shot is
+    # the subject. None for images of base models.
+    likeness = models.PositiveSmallIntegerField(null=True, blank=True)
+    likeness_distance = models.FloatField(null=True, blank=True)
+    face_count = models.PositiveSmallIntegerField(null=True, blank=True)
+    all_faces_subject = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -159,6 +170,8 @@ class Image(models.Model):
                          name="image_user_aspect"),
             models.Index(fields=["user", "personal_model", "-created_at", "-id"],
                          name="image_user_personal_model"),
+            models.Index(fields=["user", "-likeness", "-created_at", "-id"],
+                         name="image_user_likeness"),
         ]
 
     def __str__(self):
@@ -168,3 +181,31 @@ class Image(models.Model):
     def extension(self):
         return {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}.get(
             self.content_type, "bin")
+
+
+def sample_path(instance, filename):
+    return f"validation/{instance.model.user.public_id}/{instance.model_id}/{filename}"
+
+
+class ValidationSample(models.Model):
+    """One image of a personal model's validation round (generation.validation): the prompt,
+    the LoRA strength and seed it was made with, its likeness against the held-out faces, and a
+    thumbnail for the model's likeness report (the full image is not kept)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    model = models.ForeignKey("studio.PersonalModel", on_delete=models.CASCADE,
+                              related_name="validation_samples")
+    prompt = models.TextField()
+    lora_scale = models.FloatField()
+    seed = models.BigIntegerField()
+    provider = models.CharField(max_length=40)
+    likeness = models.PositiveSmallIntegerField()
+    likeness_distance = models.FloatField(null=True, blank=True)
+    thumbnail = models.FileField(upload_to=sample_path, max_length=300)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["lora_scale", "created_at"]
+
+    def __str__(self):
+        return f"{self.model_id} at {self.lora_scale}: {self.likeness}"

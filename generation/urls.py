@@ -9,6 +9,8 @@ urlpatterns = [
          name="generation_status"),
     path("dashboard/generations/images/<uuid:pk>/vary", views.image_vary,
          name="generation_image_vary"),
+    path("dashboard/validation/<uuid:pk>.webp", views.validation_sample,
+         name="validation_sample"),
     path("lora-weights/<uuid:pk>/<str:token>/lora.safetensors", views.lora_weights,
          name="lora_weights"),
 ]

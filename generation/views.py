@@ -19,7 +19,7 @@ from generation.catalogue import (
 )
 from generation.forms import GenerateForm, initial_from
 from generation.loras import LORA_SALT
-from generation.models import Generation, Image
+from generation.models import Generation, Image, ValidationSample
 from generation.styles import GENERAL_SUGGESTIONS, STYLES, subject_suggestions
 from likeness.errors import DomainError, InsufficientCredits, InvalidInput, show
 from likeness.files import serve_file
@@ -75,6 +75,8 @@ def generate(request):
         "styles": STYLES.values(), "suggestions": _suggestions(form),
         "sizes": {m.id: sizes_for(m.id) for m in BASE_MODELS.values()},
         "max_batch": MAX_BATCH_PROMPTS,
+        "likeness_min_score": settings.LIKENESS_MIN_SCORE,
+        "likeness_retries": settings.LIKENESS_RETRIES,
         **form.page_context(), **_recent(request.user),
     })
 
@@ -118,6 +120,14 @@ def vary(request, pk, *, back: str):
 @require_POST
 def image_vary(request, pk):
     return vary(request, pk, back="generation_detail")
+
+
+@login_required
+@require_GET
+def validation_sample(request, pk):
+    """A thumbnail of the validation round, for its model's likeness report (owner only)."""
+    sample = get_object_or_404(ValidationSample, pk=pk, model__user=request.user)
+    return serve_file(sample.thumbnail, content_type="image/webp")
 
 
 @require_GET

@@ -7,16 +7,17 @@ import logging
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from likeness import faces
+from studio import consent
 
 logger = logging.getLogger(__name__)
 
 
 def references(model) -> list:
     """The model's face embeddings: those kept for it, else its training photos' own."""
-    kept = list(getattr(model, "face_references", None) or [])
+    kept = list(model.face_references or [])
     if kept:
         return kept
-    return [p.embedding for p in model.photos.all() if getattr(p, "embedding", None)]
+    return consent.references(model)
 
 
 def distance_to_model(upload, model) -> float | None:
@@ -35,6 +36,4 @@ def distance_to_model(upload, model) -> float | None:
     found = faces.faces(picture)
     if not found:
         return None
-    _, embedding = found[0]
-    distances = sorted(faces.distance(embedding, ref) for ref in refs)
-    return round(distances[len(distances) // 2], 4)
+    return consent.match_distance(found[0][1], refs)

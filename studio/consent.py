@@ -181,7 +181,7 @@ def references(model: PersonalModel) -> list:
     computed from the photo for one stored before)."""
     embeddings = []
     for photo in model.photos.all():
-        if getattr(photo, "embedding", None):
+        if photo.embedding:
             embeddings.append(photo.embedding)
         elif photo.face_box:
             with photo.file.open("rb") as handle, Image.open(handle) as picture:

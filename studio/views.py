@@ -25,7 +25,7 @@ from likeness.errors import (
     show,
 )
 from likeness.files import serve_file
-from studio import actions, catalogue, consent
+from studio import actions, catalogue, consent, identity
 from studio.forms import ConsentForm, ModelDetailsForm, TrainingForm
 from studio.models import PersonalModel, TrainingPhoto
 from studio.slots import slots
@@ -200,7 +200,12 @@ def model_review(request, pk):
     photos = list(model.photos.all())
     return render(request, "studio/review.html", {
         "model": model, "photos": photos, "form": form, "step": 3, **_limits(len(photos)),
-        "training_credits": settings.TRAINING_CREDITS, **_consent_context(model),
+        "training_credits": settings.TRAINING_CREDITS,
+        "different_reason": identity.DIFFERENT_REASON, "borderline_note": identity.BORDERLINE_NOTE,
+        "holdout_min": catalogue.HOLDOUT_MIN_PHOTOS,
+        "holdout_photos": 0 if model.is_pet else catalogue.HOLDOUT_PHOTOS,
+        "likeness_test": settings.LIKENESS_VALIDATION and not model.is_pet,
+        **_consent_context(model),
     })
 
 
@@ -258,7 +263,9 @@ def model_detail(request, pk):
     model = _model(request, pk)
     photos = list(model.photos.all())
     return render(request, "studio/detail.html", {
-        "model": model, "photos": photos, **_limits(len(photos)), **_consent_context(model),
+        "model": model, "photos": photos, **_limits(len(photos)),
+        "samples": list(model.validation_samples.all()),
+        **_consent_context(model),
         "run": model.runs.first(), "training_credits": settings.TRAINING_CREDITS,
     })
 

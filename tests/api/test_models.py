@@ -8,7 +8,7 @@ from tests.api.conftest import assert_error
 
 FIELDS = {"id", "name", "subject_class", "trigger_word", "status", "photo_count",
           "cover_thumbnail_url", "steps", "learning_rate", "lora_rank", "consent_status",
-          "suspended", "created_at", "updated_at"}
+          "suspended", "default_lora_scale", "likeness_report", "created_at", "updated_at"}
 
 
 def create(client, **body):
@@ -35,6 +35,8 @@ def test_create_answers_201_with_the_contract_fields(alice, alice_api):
         "lora_rank": 16,
         "consent_status": "missing",
         "suspended": False,
+        "default_lora_scale": None,
+        "likeness_report": None,
         "created_at": body["created_at"],
         "updated_at": body["updated_at"],
     }
