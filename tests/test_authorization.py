@@ -12,6 +12,7 @@ from django.core.files.base import ContentFile
 from django.urls import get_resolver
 
 from api.keys import create_api_key
+from generation.models import ValidationSample
 from studio.actions import create_model
 from studio.models import TrainingPhoto, TrainingRun
 from tests.factories import enable_totp, key_client, make_image, make_user, png_bytes, webp_bytes
@@ -56,7 +57,9 @@ MATRIX: dict[str, tuple[tuple[str, ...], str]] = {
     "dashboard/models/<uuid:pk>/photos/<uuid:photo_id>/file": (
         ("GET",), f"/dashboard/models/{M}/photos/{P}/file"),
     "dashboard/models/<uuid:pk>/train": (("POST",), f"/dashboard/models/{M}/train"),
+    "dashboard/models/<uuid:pk>/consent/": (("GET", "POST"), f"/dashboard/models/{M}/consent/"),
     "dashboard/training/<uuid:pk>/": (("GET",), f"/dashboard/training/{R}/"),
+    "dashboard/validation/<uuid:pk>.webp": (("GET",), "/dashboard/validation/{sample}.webp"),
     "dashboard/training/<uuid:pk>/status": (("GET",), f"/dashboard/training/{R}/status"),
     "dashboard/training/<uuid:pk>/cancel": (("POST",), f"/dashboard/training/{R}/cancel"),
     "dashboard/training/<uuid:pk>/retry": (("POST",), f"/dashboard/training/{R}/retry"),
@@ -75,6 +78,7 @@ MATRIX: dict[str, tuple[tuple[str, ...], str]] = {
     "api/v1/models/<model_id>/photos/<photo_id>/thumbnail": (
         ("GET",), f"/api/v1/models/{M}/photos/{P}/thumbnail"),
     "api/v1/models/<model_id>/train": (("POST",), f"/api/v1/models/{M}/train"),
+    "api/v1/models/<model_id>/consent": (("GET", "POST"), f"/api/v1/models/{M}/consent"),
     "api/v1/models/<model_id>/cancel": (("POST",), f"/api/v1/models/{M}/cancel"),
     "api/v1/trainings/<training_id>": (("GET",), f"/api/v1/trainings/{R}"),
 }
@@ -88,17 +92,20 @@ TOKEN_ROUTES = {
                                                              "photos.zip",
     "s/<str:token>": "/s/wrong-token",
     "s/<str:token>/image": "/s/wrong-token/image",
+    "s/<str:token>/report": "/s/wrong-token/report",
     "account-deleted/<str:token>/": "/account-deleted/wrong-token/",
+    "terms/<slug:page>/": None,  # the operator's public terms pages
     "outbox/<str:name>": None,
     "accounts/^confirm-email/(?P<key>[-:\\w]+)/$": None,
     "accounts/^password/reset/key/(?P<uidb36>[0-9A-Za-z]+)-(?P<key>.+)/$": None,
 }
-STAFF_PREFIX = settings.ADMIN_PATH
+# The admin and the staff pages (their staff-only checks: below, and tests/safety).
+STAFF_PREFIXES = (settings.ADMIN_PATH, "staff/")
 
 
 def test_every_object_route_is_in_the_matrix():
     missing = sorted(r for r in discovered_routes() if r not in MATRIX and r not in
-                     TOKEN_ROUTES and not r.startswith(STAFF_PREFIX))
+                     TOKEN_ROUTES and not r.startswith(STAFF_PREFIXES))
     assert not missing, ("add these routes to tests/security/test_authorization.py (MATRIX "
                          f"or TOKEN_ROUTES): {missing}")
     gone = sorted(set(MATRIX) - discovered_routes())
@@ -118,15 +125,20 @@ def objects(alice):
                                      lora_rank=16)
     image = make_image(alice)
     key, _ = create_api_key(alice, "matrix")
+    sample = ValidationSample(model=model, prompt="a portrait", lora_scale=1.0, seed=1,
+                              provider="demo", likeness=80)
+    sample.thumbnail.save(f"{sample.id}.webp", ContentFile(webp_bytes()), save=False)
+    sample.save()
     return {"model": model.pk, "photo": photo.pk, "run": run.pk,
-            "generation": image.generation_id, "image": image.pk, "key": key.pk}
+            "generation": image.generation_id, "image": image.pk, "key": key.pk,
+            "sample": sample.pk}
 
 
 CASES = [(route, method) for route, (methods, _) in MATRIX.items() for method in methods]
 
 
 def _call(client, method, url):
-    if method == "POST" and url.endswith("/photos"):  # the API's upload: multipart
+    if method == "POST" and url.endswith(("/photos", "/consent")):  # the API's uploads
         from django.core.files.uploadedfile import SimpleUploadedFile
 
         return client.post(url, {"files": [SimpleUploadedFile("a.png", png_bytes())]})
