@@ -30,7 +30,7 @@ from gallery.archive import ZipPipe
 from generation.models import Generation, Image
 from jobs.queue import enqueue
 from studio.actions import delete_model
-from studio.models import Cleanup, PersonalModel, TrainingPhoto, TrainingRun
+from studio.models import Cleanup, Consent, PersonalModel, TrainingPhoto, TrainingRun
 from studio.tasks import sweep_cleanups
 
 logger = logging.getLogger(__name__)
@@ -87,6 +87,9 @@ def account_data(user) -> dict:
             TrainingPhoto.objects.filter(user=user), "id", "model_id", "filename", "width",
             "height", "created_at", "embedding", "identity", "identity_distance", "held_out",
             file=lambda p: f"photos/{p.model_id}/{p.id}.jpg"),
+        "consents": rows(Consent.objects.filter(user=user), "id", "model_id", "method",
+                         "status", "statement", "match_distance", "threshold", "photo_count",
+                         "created_at", "overridden_at", "override_reason"),
         "trainings": rows(TrainingRun.objects.filter(user=user), "id", "model_id", "provider",
                           "status", "stage", "steps", "credits", "created_at", "finished_at",
                           "error"),
@@ -190,7 +193,8 @@ def delete_account(user) -> AccountDeletion:
         enqueue(sweep_cleanups)
     # Anything a crash left behind under the account's folders goes too.
     counts["stray_files"] = sum(_remove_folder(f"{prefix}/{ref}")
-                                for prefix in ("photos", "images", "trainings", "validation"))
+                                for prefix in ("photos", "images", "trainings", "validation",
+                                               "consents"))
     receipt.counts = counts
     receipt.save(update_fields=["counts"])
     _send_receipt(email, receipt)
