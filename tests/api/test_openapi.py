@@ -24,6 +24,7 @@ EXPECTED = {
     "/api/v1/models/{model_id}/photos/{photo_id}/file": {"get"},
     "/api/v1/models/{model_id}/photos/{photo_id}/thumbnail": {"get"},
     "/api/v1/models/{model_id}/train": {"post"},
+    "/api/v1/models/{model_id}/consent": {"get", "post"},
     "/api/v1/models/{model_id}/cancel": {"post"},
     "/api/v1/trainings": {"get"},
     "/api/v1/trainings/{training_id}": {"get"},
