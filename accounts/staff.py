@@ -15,6 +15,13 @@ from django.shortcuts import redirect
 from django.urls import reverse
 
 
+def is_cleared_staff(user) -> bool:
+    """Whether `user` may see staff pages now: active staff, with two-factor authentication
+    when STAFF_REQUIRE_MFA asks for it."""
+    return bool(user.is_authenticated and user.is_active and user.is_staff and (
+        not settings.STAFF_REQUIRE_MFA or is_mfa_enabled(user)))
+
+
 def staff_check(request):
     """None when the request may see a staff page, else the answer to give instead."""
     user = request.user

@@ -80,7 +80,8 @@ MATRIX: dict[str, tuple[tuple[str, ...], str]] = {
 }
 
 # Public by design, guarded by an unguessable token (each has its test of a wrong token below)
-# or by allauth's own key checks; the outbox is the demo's, off in production.
+# or by allauth's own key checks; the outbox is the demo's (each reader sees only their own
+# mail: tests/web/test_outbox.py), off in production.
 TOKEN_ROUTES = {
     "lora-weights/<uuid:pk>/<str:token>/lora.safetensors": "/lora-weights/{model}/wrong/"
                                                              "lora.safetensors",

@@ -14,7 +14,6 @@ from generation.actions import create_generation
 from generation.models import Generation
 from observability.logs import ContextFilter, JsonFormatter
 from observability.views import provider_health
-from tests.factories import enable_totp
 
 
 class Capture(logging.Handler):
@@ -147,16 +146,6 @@ def test_provider_health_over_the_last_hour(alice, staff_client):
     page = staff_client.get("/staff/providers/")
     assert page.status_code == 200
     assert b'data-provider="generation:together"' in page.content and b"67%" in page.content
-
-
-@pytest.fixture
-def staff_client(client, db):
-    from tests.factories import make_user
-
-    staff = make_user("staff@example.com", is_staff=True)
-    enable_totp(staff)
-    client.force_login(staff)
-    return client
 
 
 class Collector(ThreadingHTTPServer):
