@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from ninja import Field, Schema
 from pydantic import ConfigDict, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 from generation.catalogue import (
     ASPECT_RATIOS,
@@ -15,6 +16,7 @@ from generation.catalogue import (
     MAX_IMAGES_PER_REQUEST,
 )
 from generation.styles import STYLES
+from likeness.text import text_problem
 from studio.models import PersonalModel
 
 # Built from the catalogue, so the OpenAPI enums follow it.
@@ -25,7 +27,28 @@ ModelStatus = Literal[tuple(PersonalModel.Status.values)]  # type: ignore[valid-
 StyleId = Literal[tuple(STYLES)]  # type: ignore[valid-type]
 
 
-class RequestSchema(Schema):
+def _texts(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _texts(item)
+
+
+class TextChecked(Schema):
+    """Every text a request sends, in its body or its query, is text (likeness.text): no NUL
+    or other control character, no unpaired surrogate (422 validation_error)."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def plain_text(cls, value):
+        for text in _texts(value):
+            if problem := text_problem(text):
+                raise PydanticCustomError("invalid_text", problem)
+        return value
+
+
+class RequestSchema(TextChecked):
     model_config = ConfigDict(extra="forbid")
 
 

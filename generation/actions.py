@@ -31,6 +31,7 @@ from generation.tasks import run_generation
 from jobs.queue import enqueue
 from likeness.errors import Conflict, InvalidInput, NotFound
 from likeness.http import check_public_url
+from likeness.text import clean_text, visible
 from providers.routing import can_route
 from studio.models import PersonalModel
 from studio.slots import ensure_usable
@@ -45,8 +46,8 @@ class ModelNotFound(NotFound):
 def clean_request(*, prompt, aspect_ratio=DEFAULT_ASPECT_RATIO, num_images=1,
                   base_model=DEFAULT_BASE_MODEL, seed=None, steps=None, guidance=None,
                   negative_prompt="", style=None, lora_scale=None) -> dict:
-    prompt = (prompt or "").strip()
-    if not prompt:
+    prompt = clean_text((prompt or "").strip(), "prompt")
+    if not visible(prompt):  # empty, or only spaces and invisible characters
         raise InvalidInput("prompt", "Write a prompt: describe the picture you want.")
     if len(prompt) > MAX_PROMPT_LENGTH:
         raise InvalidInput("prompt", f"The prompt is {len(prompt):,} characters long; "
@@ -70,6 +71,7 @@ def clean_request(*, prompt, aspect_ratio=DEFAULT_ASPECT_RATIO, num_images=1,
         raise InvalidInput("steps", f"{model.name} takes at most {model.max_steps} steps.")
     if guidance is not None and not (0 <= guidance <= 20):
         raise InvalidInput("guidance", "Guidance must be between 0 and 20.")
+    clean_text(negative_prompt or "", "negative_prompt")
     if len(negative_prompt or "") > MAX_PROMPT_LENGTH:
         raise InvalidInput("negative_prompt", "The negative prompt is too long.")
     if style not in (None, "") and style not in STYLES:

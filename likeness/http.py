@@ -22,6 +22,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from likeness.errors import InvalidInput, ProviderError
+from likeness.text import text_problem
 
 # IPv6 forms that carry an IPv4 address, judged by the address they carry: IPv4-mapped
 # (::ffff:a.b.c.d) and the deprecated IPv4-compatible (::a.b.c.d) ones, 6to4 (2002::/16) and the
@@ -184,6 +185,8 @@ def check_public_url(url: str | None, field: str = "callback_url") -> str:
     if not url:
         return ""
     url = url.strip()
+    if text_problem(url):
+        raise InvalidInput(field, "The callback URL is not a valid URL.")
     try:
         parts = urlsplit(url)
         host = parts.hostname

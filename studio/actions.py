@@ -17,6 +17,7 @@ from credits import actions as credits
 from jobs.queue import enqueue
 from likeness.errors import Conflict, InvalidInput, LimitReached
 from likeness.http import check_public_url
+from likeness.text import clean_text, printable, visible
 from providers.registry import TRAINERS, trainer
 from studio import catalogue, pipeline
 from studio.catalogue import TRAINING_DEFAULTS, TRAINING_RANGES
@@ -51,8 +52,8 @@ def clean_trigger_word(word: str) -> str:
 
 def create_model(user, *, name: str, subject_class: str, trigger_word: str | None = None
                  ) -> PersonalModel:
-    name = (name or "").strip()
-    if not name or len(name) > 80:
+    name = clean_text((name or "").strip(), "name")
+    if not visible(name) or len(name) > 80:
         raise InvalidInput("name", "Give the model a name of 1–80 characters.")
     if subject_class not in PersonalModel.SubjectClass.values:
         raise InvalidInput("subject_class", "Choose who the model is of: "
@@ -87,7 +88,7 @@ def add_photos(model: PersonalModel, uploads: list[tuple[str, bytes]]):
                            photo_count=len(existing), limit=catalogue.MODEL_MAX_PHOTOS)
     accepted, rejected = [], []
     for filename, data in uploads:
-        filename = (filename or "photo")[-255:]
+        filename = printable(filename or "")[-255:] or "photo"
         if len(accepted) >= room:
             rejected.append({"filename": filename, "code": "too_many_photos",
                              "reason": f"A model holds at most {catalogue.MODEL_MAX_PHOTOS} "

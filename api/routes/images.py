@@ -83,6 +83,16 @@ class ImageFilters(PageParams):
             raise ValueError("Use an ISO 8601 date or time, e.g. 2026-11-24T10:00:00Z.")
         return value
 
+    @field_validator("since", "until", mode="after")
+    @classmethod
+    def in_utc(cls, value):
+        # 9999-12-31T23:00-05:00 is a time, but not one UTC (or any database) can hold.
+        try:
+            return _aware(value).astimezone(UTC) if value is not None else None
+        except OverflowError:
+            raise ValueError("The time is out of range: it must fall between the years 1 and "
+                             "9999 in UTC.")
+
 
 @router.get("/images", response={200: ImageListOut, 400: ErrorOut, 401: ErrorOut, 422: ErrorOut},
             summary="List images",

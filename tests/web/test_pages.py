@@ -68,6 +68,14 @@ def test_profile_saves_the_name(alice_client, alice):
     assert "Free" in body
 
 
+def test_a_name_that_is_not_text_is_refused_and_kept_out(alice_client, alice):
+    response = alice_client.post(reverse("profile"), {"name": "Alice\x1b[31m"})
+    assert response.status_code == 200
+    assert "Remove the control character" in response.content.decode()
+    alice.refresh_from_db()
+    assert alice.name == "Alice"
+
+
 def test_credits_page_lists_the_ledger(alice_client):
     body = alice_client.get(reverse("credits")).content.decode()
     assert "Welcome credits (Free plan)" in body
