@@ -298,7 +298,9 @@ class PhotoListOut(Schema):
 class RejectedPhotoOut(Schema):
     filename: str
     code: str = Field(description="unsupported_format, corrupt, empty, animated, file_too_large, "
-                                  "too_many_pixels, too_small, blurry, no_face, face_too_small, "
+                                  "too_many_pixels, decompression_bomb, request_pixel_limit (send "
+                                  "it again in another request), polyglot, trailing_data, "
+                                  "metadata_too_large, too_small, blurry, no_face, face_too_small, "
                                   "multiple_faces, duplicate, near_duplicate or "
                                   "too_many_photos.")
     reason: str = Field(description="What is wrong, for a person.")

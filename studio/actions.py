@@ -22,7 +22,7 @@ from providers.registry import TRAINERS, trainer
 from studio import catalogue, pipeline
 from studio.catalogue import TRAINING_DEFAULTS, TRAINING_RANGES
 from studio.models import Cleanup, PersonalModel, TrainingPhoto, TrainingRun
-from studio.photos import PhotoRejected, check_photo
+from studio.photos import Batch, PhotoRejected
 from studio.runs import active_run, can_retry, estimate_cents, record, save, schedule_cleanup
 from studio.slots import ensure_usable, slots
 from studio.tasks import advance_training, sweep_cleanups
@@ -87,6 +87,7 @@ def add_photos(model: PersonalModel, uploads: list[tuple[str, bytes]]):
         raise LimitReached(f"The model already has {len(existing)} photos, the most it can hold.",
                            photo_count=len(existing), limit=catalogue.MODEL_MAX_PHOTOS)
     accepted, rejected = [], []
+    batch = Batch()  # the work of this request is bounded (studio.photos)
     for filename, data in uploads:
         filename = printable(filename or "")[-255:] or "photo"
         if len(accepted) >= room:
@@ -95,7 +96,7 @@ def add_photos(model: PersonalModel, uploads: list[tuple[str, bytes]]):
                                        "photos."})
             continue
         try:
-            checked = check_photo(data, subject_class=model.subject_class, existing=existing)
+            checked = batch.check(data, subject_class=model.subject_class, existing=existing)
         except PhotoRejected as exc:
             rejected.append({"filename": filename, "code": exc.code, "reason": exc.reason})
             continue
