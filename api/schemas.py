@@ -392,3 +392,38 @@ class TrainingOut(Schema):
 class TrainingListOut(Schema):
     items: list[TrainingOut]
     next_cursor: str | None
+
+
+# --- Packs ----------------------------------------------------------------------------------
+class PackPromptOut(Schema):
+    title: str
+    style: str | None
+    aspect_ratio: str
+
+
+class PicturePackOut(Schema):
+    id: str = Field(description="The pack's id (its slug).")
+    name: str
+    description: str
+    subjects: list[str] = Field(description="The subject classes it is made for.")
+    images: int = Field(description="Pictures one run makes (one per prompt).")
+    credits: int = Field(description="The price of one run.")
+    prompts: list[PackPromptOut]
+
+
+class PicturePackIn(RequestSchema):
+    likeness_guarantee: bool | None = Field(
+        None, strict=True, description="As for POST /generations (default: the plan's).")
+
+
+class PicturePackRunOut(Schema):
+    id: str
+    pack: str | None = Field(description="The pack's id (null if staff deleted it).")
+    pack_name: str
+    model_id: str | None
+    credits_reserved: int
+    credits_charged: int = Field(description="Once finished: what was charged (failed images "
+                                             "are refunded).")
+    finished: bool
+    generations: list[GenerationOut]
+    created_at: datetime

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from gallery.filters import MAX_QUERY_LENGTH, ImageFilters
 from generation.catalogue import ASPECT_RATIOS, BASE_MODELS
+from generation.models import Pack
 from studio.models import PersonalModel
 
 SORTS = [("newest", "Newest first"), ("oldest", "Oldest first"),
@@ -33,6 +34,7 @@ class GalleryFilterForm(forms.Form):
     since = forms.DateField(required=False, label="From")
     until = forms.DateField(required=False, label="To")
     sort = forms.ChoiceField(required=False, choices=SORTS, label="Order")
+    pack = forms.SlugField(required=False, label="Pack", widget=forms.Select)
     # "Hide below N": any score 0-100 in the address; the menu offers a few.
     min_likeness = forms.IntegerField(required=False, min_value=0, max_value=100,
                                       label="Likeness at least")
@@ -46,6 +48,8 @@ class GalleryFilterForm(forms.Form):
         if mine:
             choices.append(("Your models", mine))
         self.fields["model"].widget.choices = choices
+        self.fields["pack"].widget.choices = [("", "Any pack")] + [
+            (p.slug, p.name) for p in Pack.objects.only("slug", "name")]
 
     def clean_model(self):
         value = self.cleaned_data["model"].strip()
@@ -74,6 +78,7 @@ class GalleryFilterForm(forms.Form):
             oldest_first=data.get("sort") == "oldest",
             best_likeness=data.get("sort") == "likeness",
             min_likeness=data.get("min_likeness"),
+            pack=data.get("pack") or None,
         )
 
     def query(self) -> str:
@@ -81,7 +86,7 @@ class GalleryFilterForm(forms.Form):
         self.is_valid()
         data = getattr(self, "cleaned_data", {})
         params = {}
-        for name in ("q", "model", "aspect_ratio"):
+        for name in ("q", "model", "aspect_ratio", "pack"):
             if data.get(name):
                 params[name] = data[name]
         if data.get("favorite"):

@@ -141,7 +141,9 @@ def price(base_model: str, num_images: int, *, personal: bool = False) -> int:
     return credits_per_image(base_model, personal=personal) * num_images
 
 
-def _prepare(user, params: dict):
+def prepare(user, params: dict):
+    """A request checked and completed (personal model, style defaults, routing), not yet
+    recorded: (cleaned parameters, personal model or None). Raises like create_generation."""
     model_id = params.pop("model_id", None)
     callback_url = check_public_url(params.pop("callback_url", None))
     cleaned = clean_request(**params)
@@ -186,7 +188,8 @@ def _guarantee(user, asked, model) -> bool:
     return get_plan(user.plan).likeness_guarantee if asked is None else asked
 
 
-def _create(user, cleaned: dict, model, *, batch_id=None) -> Generation:
+def create_one(user, cleaned: dict, model, *, batch_id=None, pack_run=None,
+            pack_item="") -> Generation:
     width, height = size_for(cleaned["base_model"], cleaned["aspect_ratio"])
     seed = cleaned["seed"] if cleaned["seed"] is not None else random.randint(0, MAX_SEED - 8)
     cost = price(cleaned["base_model"], cleaned["num_images"], personal=model is not None)
@@ -210,6 +213,8 @@ def _create(user, cleaned: dict, model, *, batch_id=None) -> Generation:
         guidance=cleaned["guidance"],
         credits_reserved=cost,
         batch_id=batch_id,
+        pack_run=pack_run,
+        pack_item=pack_item,
         slots=["queued"] * cleaned["num_images"],
         callback_url=cleaned.get("callback_url", ""),
     )
@@ -224,9 +229,9 @@ def create_generation(user, **params) -> Generation:
 
     Raises InvalidInput, ModelNotFound, Conflict, LimitReached or credits.InsufficientCredits,
     in which case nothing was recorded."""
-    cleaned, model = _prepare(user, dict(params))
+    cleaned, model = prepare(user, dict(params))
     with transaction.atomic():
-        return _create(user, cleaned, model)
+        return create_one(user, cleaned, model)
 
 
 def create_batch(user, prompts: list[str], **params) -> list[Generation]:
@@ -238,16 +243,22 @@ def create_batch(user, prompts: list[str], **params) -> list[Generation]:
     if len(prompts) > MAX_BATCH_PROMPTS:
         raise InvalidInput("prompt", f"A batch holds at most {MAX_BATCH_PROMPTS} "
                                      f"prompts; this one has {len(prompts)}.")
-    prepared = [_prepare(user, {**params, "prompt": prompt}) for prompt in prompts]
+    prepared = [prepare(user, {**params, "prompt": prompt}) for prompt in prompts]
     batch_id = uuid.uuid4()
+    return create_prepared(user, prepared, lambda cleaned, model: create_one(
+        user, cleaned, model, batch_id=batch_id))
+
+
+def create_prepared(user, prepared: list[tuple[dict, object]], create) -> list:
+    """`create(cleaned, model)` for every prepared request in one transaction: all of them or
+    none (the credits for all must be there; InsufficientCredits then names the total)."""
     total = sum(price(c["base_model"], c["num_images"], personal=m is not None)
                 for c, m in prepared)
     try:
         with transaction.atomic():
-            return [_create(user, cleaned, model, batch_id=batch_id)
-                    for cleaned, model in prepared]
+            return [create(cleaned, model) for cleaned, model in prepared]
     except credits.InsufficientCredits:
-        # Say what the whole batch needs, not what its last request lacked.
+        # Say what the whole set needs, not what its last request lacked.
         raise credits.InsufficientCredits(total, credits.get_balance(user))
 
 
@@ -279,7 +290,7 @@ def vary_seed(user, image) -> Generation:
     params = settings_of(image)
     params["seed"] = None
     if params.get("negative_prompt") and params.get("style"):
-        # The style's own negative prompt is filled in again by _prepare.
+        # The style's own negative prompt is filled in again by prepare.
         style = STYLES.get(params["style"])
         if style and params["negative_prompt"] == style.negative_prompt:
             params["negative_prompt"] = ""

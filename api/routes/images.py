@@ -80,6 +80,8 @@ class ImageFilters(PageParams):
                        description="newest (the default), oldest first, or likeness: best "
                                    "likeness first (then newest), which lists only scored "
                                    "images (those of personal models).")
+    pack: str | None = Field(None, max_length=60, description="Images made by runs of this "
+                                                          "pack (its id, GET /packs).")
     min_likeness: int | None = Field(None, ge=0, le=100,
                                      description="Only images whose likeness is at least this "
                                                  "(0-100); unscored images are left out.")
@@ -106,7 +108,7 @@ def list_images(request: HttpRequest, filters: Query[ImageFilters]):
         aspect_ratio=filters.aspect_ratio, favorite=filters.favorite, q=(filters.q or "").strip(),
         since=_aware(filters.since), until=_aware(filters.until),
         oldest_first=filters.order == "oldest", best_likeness=filters.order == "likeness",
-        min_likeness=filters.min_likeness,
+        min_likeness=filters.min_likeness, pack=filters.pack,
     )
     rows, next_cursor = page(request.auth, chosen, cursor=filters.cursor, limit=filters.limit)
     return {"items": [image_out(request, i) for i in rows], "next_cursor": next_cursor}
