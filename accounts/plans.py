@@ -17,6 +17,9 @@ class Plan:
     private_models: bool
     tagline: str
     features: tuple[str, ...]
+    # The likeness guarantee's default for generations with a personal model (generation.tasks:
+    # an image under LIKENESS_MIN_SCORE is made again for free, or refunded).
+    likeness_guarantee: bool = True
 
 
 PLANS: dict[str, Plan] = {
@@ -24,21 +27,25 @@ PLANS: dict[str, Plan] = {
         "free", "Free", 0, "once", 5, 1, False,
         "Try Likeness with a few images.",
         ("5 credits once", "1 personal model", "Public model repository"),
+        likeness_guarantee=False,
     ),
     "creator": Plan(
         "creator", "Creator", 2000, "month", 200, 1, False,
         "For a personal brand.",
-        ("200 credits a month", "1 personal model", "All styles"),
+        ("200 credits a month", "1 personal model", "All styles",
+         "Likeness guarantee"),
     ),
     "pro": Plan(
         "pro", "Pro", 4000, "month", 400, 3, True,
         "For professionals and families.",
-        ("400 credits a month", "3 personal models", "Private model repositories"),
+        ("400 credits a month", "3 personal models", "Private model repositories",
+         "Likeness guarantee"),
     ),
     "enterprise": Plan(
         "enterprise", "Enterprise", 9900, "month", 1000, 10, True,
         "For studios and teams.",
-        ("1,000 credits a month", "10 personal models", "Private model repositories"),
+        ("1,000 credits a month", "10 personal models", "Private model repositories",
+         "Likeness guarantee"),
     ),
 }
 DEFAULT_PLAN = "free"

@@ -91,6 +91,8 @@ class PlanOut(Schema):
     monthly_credits: int
     model_slots: int
     private_models: bool
+    likeness_guarantee: bool = Field(description="Whether generations with a personal model "
+                                                 "have the likeness guarantee by default.")
     tagline: str
     features: list[str]
 
@@ -145,7 +147,19 @@ class GenerationIn(RequestSchema):
     style: StyleId | None = Field(None, description="A style id (GET /styles): its prompt "
                                                     "template and parameters; yours win.")
     lora_scale: float | None = Field(None, ge=0.3, le=1.5,
-                                     description="The personal model's strength (default 1.0).")
+                                     description="The personal model's strength (default: the "
+                                                 "model's default_lora_scale, tuned by its "
+                                                 "validation round, else 1.0).")
+    likeness_guarantee: bool | None = Field(
+        None, strict=True,
+        description="With a personal model: an image whose likeness is under "
+                    "likeness_min_score is made again with a new seed (up to LIKENESS_RETRIES "
+                    "times) at no charge, and refunded if it never reaches it. Default: your "
+                    "plan's (GET /plans).")
+    likeness_min_score: int | None = Field(
+        None, ge=1, le=100, strict=True,
+        description="The guarantee's bar, 0-100 (default LIKENESS_MIN_SCORE, 50: the face-match "
+                    "line).")
     aspect_ratio: AspectRatio = DEFAULT_ASPECT_RATIO
     num_images: int = Field(1, ge=1, le=MAX_IMAGES_PER_REQUEST, strict=True)
     steps: int | None = Field(None, ge=1, le=50, strict=True)
@@ -186,6 +200,14 @@ class ImageOut(Schema):
     created_at: datetime
     provider: str
     is_demo: bool = Field(description="Made by the offline demo provider, not by an AI model.")
+    model_id: str | None = Field(description="The personal model it was made with, if any.")
+    likeness: int | None = Field(
+        description="How much it looks like the personal model's subject, 0-100 (its best face "
+                    "against the training photos' faces; 50 is the face-match line, 0 no face "
+                    "or a stranger). None for images of base models. docs/api.md#likeness.")
+    face_count: int | None = Field(description="Faces found (big enough to compare).")
+    all_faces_subject: bool = Field(description="A group shot in which every face is the "
+                                                "subject's.")
     metadata: dict[str, Any]
 
 
@@ -212,6 +234,8 @@ class GenerationOut(Schema):
     base_model: str
     aspect_ratio: str
     num_images: int
+    likeness_guarantee: bool
+    likeness_min_score: int | None = Field(description="The guarantee's bar, when it is on.")
     images: list[ImageOut]
     credits_reserved: int
     credits_charged: int
@@ -258,6 +282,24 @@ class ModelIn(RequestSchema):
         examples=["zorvek"])
 
 
+class LikenessAtScaleOut(Schema):
+    scale: float
+    median: float
+    low: int
+    high: int
+
+
+class LikenessReportOut(Schema):
+    status: Literal["running", "done", "failed"]
+    median: float | None = Field(description="The median likeness (0-100) at best_scale.")
+    best_scale: float | None
+    against: Literal["held_out", "training"] | None = Field(
+        description="Scored against photos held out of training, or the training photos.")
+    samples: int | None = Field(description="Test pictures made.")
+    error: str | None
+    scales: list[LikenessAtScaleOut]
+
+
 class ModelOut(Schema):
     id: str
     name: str
@@ -270,6 +312,11 @@ class ModelOut(Schema):
     steps: int = Field(description="Training steps.")
     learning_rate: float
     lora_rank: int
+    default_lora_scale: float | None = Field(
+        description="The LoRA strength generations use by default: the one whose test pictures "
+                    "looked most like the subject in the validation round (null before it).")
+    likeness_report: LikenessReportOut | None = Field(
+        description="The validation round after training (null before it, and for pets).")
     created_at: datetime
     updated_at: datetime
 
@@ -287,6 +334,16 @@ class PhotoOut(Schema):
     thumbnail_url: str = Field(description="A WebP thumbnail (GET, same auth as the API).")
     file_url: str = Field(description="The stored photo: a JPEG with every metadata field "
                                       "stripped (GET, same auth as the API).")
+    identity: Literal["same", "borderline", "different", ""] = Field(
+        description="The face against the model's other photos: same person, borderline (keep it "
+                    "only if it is the same person), different (training is refused until it is "
+                    "removed), or empty while fewer than three faces can be compared, and for "
+                    "pets.")
+    identity_distance: float | None = Field(
+        description="The face's distance from the set's reference face (0 is identical; up to "
+                    "0.5 is the same person, over 0.65 someone else).")
+    held_out: bool = Field(description="Kept out of training so that the trained model can be "
+                                       "scored against a face it never saw.")
     created_at: datetime
 
 
@@ -301,7 +358,7 @@ class RejectedPhotoOut(Schema):
                                   "too_many_pixels, decompression_bomb, request_pixel_limit (send "
                                   "it again in another request), polyglot, trailing_data, "
                                   "metadata_too_large, too_small, blurry, no_face, face_too_small, "
-                                  "multiple_faces, duplicate, near_duplicate or "
+                                  "multiple_faces, duplicate, near_duplicate, different_person or "
                                   "too_many_photos.")
     reason: str = Field(description="What is wrong, for a person.")
 
@@ -360,3 +417,38 @@ class TrainingOut(Schema):
 class TrainingListOut(Schema):
     items: list[TrainingOut]
     next_cursor: str | None
+
+
+# --- Packs ----------------------------------------------------------------------------------
+class PackPromptOut(Schema):
+    title: str
+    style: str | None
+    aspect_ratio: str
+
+
+class PicturePackOut(Schema):
+    id: str = Field(description="The pack's id (its slug).")
+    name: str
+    description: str
+    subjects: list[str] = Field(description="The subject classes it is made for.")
+    images: int = Field(description="Pictures one run makes (one per prompt).")
+    credits: int = Field(description="The price of one run.")
+    prompts: list[PackPromptOut]
+
+
+class PicturePackIn(RequestSchema):
+    likeness_guarantee: bool | None = Field(
+        None, strict=True, description="As for POST /generations (default: the plan's).")
+
+
+class PicturePackRunOut(Schema):
+    id: str
+    pack: str | None = Field(description="The pack's id (null if staff deleted it).")
+    pack_name: str
+    model_id: str | None
+    credits_reserved: int
+    credits_charged: int = Field(description="Once finished: what was charged (failed images "
+                                             "are refunded).")
+    finished: bool
+    generations: list[GenerationOut]
+    created_at: datetime

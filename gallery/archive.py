@@ -4,6 +4,7 @@ many images are chosen, and the first bytes leave before the last file is opened
 
 Images are already compressed (PNG, JPEG, WebP), so entries are stored, not deflated."""
 
+import json
 import logging
 import zipfile
 from collections.abc import Iterator
@@ -56,12 +57,28 @@ def _unique(name: str, used: set[str]) -> str:
     return candidate
 
 
+MANIFEST = "images.json"
+
+
+def manifest_row(image, name: str) -> dict:
+    """What the archive's images.json says of one image: its file, how it was made, and its
+    likeness to the personal model's subject (generation.likeness), if it was made with one."""
+    return {"file": name, "id": str(image.pk), "prompt": image.prompt, "seed": image.seed,
+            "base_model": image.base_model, "aspect_ratio": image.aspect_ratio,
+            "provider": image.provider, "created_at": image.created_at.isoformat(),
+            "personal_model_id": str(image.personal_model_id) if image.personal_model_id
+            else None, "likeness": image.likeness, "face_count": image.face_count,
+            "all_faces_subject": image.all_faces_subject}
+
+
 def zip_stream(images) -> Iterator[bytes]:
     pipe = ZipPipe()
-    used: set[str] = set()
+    used: set[str] = {MANIFEST}
+    manifest = []
     with zipfile.ZipFile(pipe, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
         for image in images:
-            info = zipfile.ZipInfo(_unique(download_name(image), used),
+            name = _unique(download_name(image), used)
+            info = zipfile.ZipInfo(name,
                                    date_time=timezone.localtime(image.created_at).timetuple()[:6])
             info.compress_type = zipfile.ZIP_STORED
             try:
@@ -73,7 +90,9 @@ def zip_stream(images) -> Iterator[bytes]:
                 while chunk := source.read(CHUNK):
                     entry.write(chunk)
                     yield pipe.take()
+            manifest.append(manifest_row(image, name))
             yield pipe.take()
+        archive.writestr(MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False))
     yield pipe.take()
 
 

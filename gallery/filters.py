@@ -14,10 +14,18 @@ from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from types import SimpleNamespace
 
-from django.db.models import Count, Max, Min, QuerySet
+from django.db.models import Count, Max, Min, Q, QuerySet
 
 from generation.models import Image
-from likeness.pagination import after_cursor, decode_cursor, encode_cursor, paginate
+from likeness.errors import InvalidCursor
+from likeness.pagination import (
+    after_cursor,
+    decode_cursor,
+    decode_values,
+    encode_cursor,
+    encode_values,
+    paginate,
+)
 
 PAGE_SIZE = 24  # images per page of the web gallery (its infinite scroll)
 MAX_QUERY_LENGTH = 200
@@ -35,6 +43,11 @@ class ImageFilters:
     since: datetime | None = None  # created at or after
     until: datetime | None = None  # created before
     oldest_first: bool = False
+    # Likeness (generation.likeness): images scoring at least this much; and "best likeness
+    # first", which lists only scored images (those of personal models).
+    min_likeness: int | None = None
+    best_likeness: bool = False
+    pack: str | None = None  # a pack's slug: the images of its runs
 
     def apply(self, queryset: QuerySet) -> QuerySet:
         if self.model_id:
@@ -55,12 +68,19 @@ class ImageFilters:
             queryset = queryset.filter(created_at__gte=self.since)
         if self.until:
             queryset = queryset.filter(created_at__lt=self.until)
+        if self.pack:
+            queryset = queryset.filter(generation__pack_run__pack__slug=self.pack)
+        if self.min_likeness is not None:
+            queryset = queryset.filter(likeness__gte=self.min_likeness)
+        if self.best_likeness:
+            queryset = queryset.filter(likeness__isnull=False)
         return queryset
 
     @property
     def active(self) -> bool:
         return any([self.base_model, self.model_id, self.aspect_ratio, self.favorite is not None,
-                    self.q.strip(), self.since, self.until])
+                    self.q.strip(), self.since, self.until, self.min_likeness is not None,
+                    self.best_likeness, self.pack])
 
     def scope(self, user) -> str:
         """Binds a cursor to this account, these filters and this order."""
@@ -87,6 +107,8 @@ def search_is_windowed() -> bool:
 def page(user, filters: ImageFilters, *, cursor: str | None, limit: int, queryset=None):
     """One keyset page of the account's images. Raises likeness.errors.InvalidCursor."""
     queryset = queryset if queryset is not None else account_images(user)
+    if filters.best_likeness:
+        return _by_likeness(user, filters, queryset, cursor=cursor, limit=limit)
     if filters.q.strip() and search_is_windowed():
         return _windowed_search(user, filters, queryset, cursor=cursor, limit=limit)
     return paginate(filters.apply(queryset), kind=CURSOR_KIND, cursor=cursor, limit=limit,
@@ -122,3 +144,26 @@ def _windowed_search(user, filters, queryset, *, cursor, limit):
     past = SimpleNamespace(created_at=edge,
                            pk=uuid.UUID(int=2**128 - 1 if filters.oldest_first else 0))
     return rows, encode_cursor(CURSOR_KIND, past, scope)
+
+
+def _by_likeness(user, filters, queryset, *, cursor, limit):
+    """Best likeness first (then newest): a keyset page on (likeness, created_at, id), which the
+    (user, -likeness, -created_at, -id) index serves. A text search here is a plain filter:
+    the walk follows the likeness index, not the time window of _windowed_search."""
+    scope = filters.scope(user)
+    rows = filters.apply(queryset).order_by("-likeness", "-created_at", "-pk")
+    if cursor:
+        data = decode_values(CURSOR_KIND, cursor, scope)
+        try:
+            score, created_at = int(data["l"]), datetime.fromisoformat(data["t"])
+            pk = uuid.UUID(str(data["id"]))
+        except (KeyError, TypeError, ValueError):
+            raise InvalidCursor()
+        rows = rows.filter(Q(likeness__lt=score) | Q(likeness=score) & after_cursor(created_at,
+                                                                                     pk))
+    rows = list(rows[: limit + 1])
+    if len(rows) <= limit:
+        return rows, None
+    last = rows[limit - 1]
+    return rows[:limit], encode_values(CURSOR_KIND, {
+        "l": last.likeness, "t": last.created_at.isoformat(), "id": str(last.pk)}, scope)

@@ -10,10 +10,14 @@ from django.utils import timezone
 
 from gallery.filters import MAX_QUERY_LENGTH, ImageFilters
 from generation.catalogue import ASPECT_RATIOS, BASE_MODELS
+from generation.models import Pack
 from likeness.text import TextFieldsMixin
 from studio.models import PersonalModel
 
-SORTS = [("newest", "Newest first"), ("oldest", "Oldest first")]
+SORTS = [("newest", "Newest first"), ("oldest", "Oldest first"),
+         ("likeness", "Best likeness first")]
+LIKENESS_FLOORS = [("", "Any likeness"), ("50", "Likeness 50+"), ("70", "Likeness 70+"),
+                   ("85", "Likeness 85+")]
 
 
 def _start_of_day(day):
@@ -40,6 +44,10 @@ class GalleryFilterForm(TextFieldsMixin, forms.Form):
     since = forms.DateField(required=False, label="From")
     until = forms.DateField(required=False, label="To")
     sort = forms.ChoiceField(required=False, choices=SORTS, label="Order")
+    pack = forms.SlugField(required=False, label="Pack", widget=forms.Select)
+    # "Hide below N": any score 0-100 in the address; the menu offers a few.
+    min_likeness = forms.IntegerField(required=False, min_value=0, max_value=100,
+                                      label="Likeness at least")
 
     def __init__(self, data, *, user, **kwargs):
         super().__init__(data, **kwargs)
@@ -50,6 +58,8 @@ class GalleryFilterForm(TextFieldsMixin, forms.Form):
         if mine:
             choices.append(("Your models", mine))
         self.fields["model"].widget.choices = choices
+        self.fields["pack"].widget.choices = [("", "Any pack")] + [
+            (p.slug, p.name) for p in Pack.objects.only("slug", "name")]
 
     def clean_since(self):
         day = self.cleaned_data["since"]
@@ -88,6 +98,9 @@ class GalleryFilterForm(TextFieldsMixin, forms.Form):
             # "To" is inclusive: everything before the next midnight.
             until=_bounds(until)[1] if until else None,
             oldest_first=data.get("sort") == "oldest",
+            best_likeness=data.get("sort") == "likeness",
+            min_likeness=data.get("min_likeness"),
+            pack=data.get("pack") or None,
         )
 
     def query(self) -> str:
@@ -95,7 +108,7 @@ class GalleryFilterForm(TextFieldsMixin, forms.Form):
         self.is_valid()
         data = getattr(self, "cleaned_data", {})
         params = {}
-        for name in ("q", "model", "aspect_ratio"):
+        for name in ("q", "model", "aspect_ratio", "pack"):
             if data.get(name):
                 params[name] = data[name]
         if data.get("favorite"):
@@ -103,8 +116,10 @@ class GalleryFilterForm(TextFieldsMixin, forms.Form):
         for name in ("since", "until"):
             if data.get(name):
                 params[name] = data[name].isoformat()
-        if data.get("sort") == "oldest":
-            params["sort"] = "oldest"
+        if data.get("sort") in ("oldest", "likeness"):
+            params["sort"] = data["sort"]
+        if data.get("min_likeness") is not None:
+            params["min_likeness"] = str(data["min_likeness"])
         query = QueryDict(mutable=True)
         query.update(params)
         return query.urlencode()

@@ -15,7 +15,7 @@ from gallery import actions, sharing
 from gallery import filters as listing
 from gallery.archive import archive_response, download_name
 from gallery.filters import account_images, page
-from gallery.forms import GalleryFilterForm
+from gallery.forms import LIKENESS_FLOORS, GalleryFilterForm
 from generation.catalogue import BASE_MODELS
 from generation.models import Image
 from generation.views import vary
@@ -49,7 +49,7 @@ def gallery(request):
     context = {
         "form": form, "filters": filters, "images": images, "next_cursor": next_cursor,
         "query": query, "filter_fields": list(QueryDict(query).items()), "view": mode,
-        "first_page": not request.GET.get("cursor"),
+        "first_page": not request.GET.get("cursor"), "likeness_floors": LIKENESS_FLOORS,
         "has_any": bool(images) or account_images(request.user).exists(),
     }
     if request.htmx and request.GET.get("cursor"):

@@ -10,6 +10,7 @@ import uuid
 
 from django.db import transaction
 
+from accounts.plans import get_plan
 from credits import actions as credits
 from generation.catalogue import (
     ASPECT_RATIOS,
@@ -21,6 +22,7 @@ from generation.catalogue import (
     MAX_BATCH_PROMPTS,
     MAX_IMAGES_PER_REQUEST,
     MAX_PROMPT_LENGTH,
+    MAX_SEED,
     PERSONAL_BASE_MODEL,
     credits_per_image,
     size_for,
@@ -36,8 +38,6 @@ from providers.routing import can_route
 from studio.models import PersonalModel
 from studio.slots import ensure_usable
 
-MAX_SEED = 2**31 - 1
-
 
 class ModelNotFound(NotFound):
     """No personal model of this customer has that id (another account's included: 404)."""
@@ -45,7 +45,8 @@ class ModelNotFound(NotFound):
 
 def clean_request(*, prompt, aspect_ratio=DEFAULT_ASPECT_RATIO, num_images=1,
                   base_model=DEFAULT_BASE_MODEL, seed=None, steps=None, guidance=None,
-                  negative_prompt="", style=None, lora_scale=None) -> dict:
+                  negative_prompt="", style=None, lora_scale=None, likeness_guarantee=None,
+                  likeness_min_score=None) -> dict:
     prompt = clean_text((prompt or "").strip(), "prompt")
     if not visible(prompt):  # empty, or only spaces and invisible characters
         raise InvalidInput("prompt", "Write a prompt: describe the picture you want.")
@@ -81,6 +82,13 @@ def clean_request(*, prompt, aspect_ratio=DEFAULT_ASPECT_RATIO, num_images=1,
     if lora_scale is not None and not (low <= lora_scale <= high):
         raise InvalidInput("lora_scale", f"The personal model's strength must be between {low} "
                                          f"and {high}.")
+    if likeness_guarantee is not None and not isinstance(likeness_guarantee, bool):
+        raise InvalidInput("likeness_guarantee", "The likeness guarantee is on (true) or off "
+                                                 "(false).")
+    if likeness_min_score is not None and (
+            isinstance(likeness_min_score, bool) or not isinstance(likeness_min_score, int)
+            or not 1 <= likeness_min_score <= 100):
+        raise InvalidInput("likeness_min_score", "The likeness bar is a score from 1 to 100.")
     return {
         "prompt": prompt,
         "aspect_ratio": aspect_ratio,
@@ -92,6 +100,8 @@ def clean_request(*, prompt, aspect_ratio=DEFAULT_ASPECT_RATIO, num_images=1,
         "negative_prompt": (negative_prompt or "").strip(),
         "style": style or "",
         "lora_scale": lora_scale,
+        "likeness_guarantee": likeness_guarantee,
+        "likeness_min_score": likeness_min_score,
     }
 
 
@@ -133,7 +143,9 @@ def price(base_model: str, num_images: int, *, personal: bool = False) -> int:
     return credits_per_image(base_model, personal=personal) * num_images
 
 
-def _prepare(user, params: dict):
+def prepare(user, params: dict):
+    """A request checked and completed (personal model, style defaults, routing), not yet
+    recorded: (cleaned parameters, personal model or None). Raises like create_generation."""
     model_id = params.pop("model_id", None)
     callback_url = check_public_url(params.pop("callback_url", None))
     cleaned = clean_request(**params)
@@ -159,7 +171,27 @@ def _prepare(user, params: dict):
     return cleaned, model
 
 
-def _create(user, cleaned: dict, model, *, batch_id=None) -> Generation:
+def _lora_scale(asked, model) -> float | None:
+    """The strength asked for, else the model's own (its validation round's), else the
+    catalogue's default; None without a personal model."""
+    if model is None:
+        return None
+    if asked is not None:
+        return asked
+    return model.default_lora_scale if model.default_lora_scale is not None \
+        else DEFAULT_LORA_SCALE
+
+
+def _guarantee(user, asked, model) -> bool:
+    """The likeness guarantee applies to personal models with reference faces (pets and
+    models trained before faces were kept have none); the plan gives the default."""
+    if model is None or not model.face_references:
+        return False
+    return get_plan(user.plan).likeness_guarantee if asked is None else asked
+
+
+def create_one(user, cleaned: dict, model, *, batch_id=None, pack_run=None,
+            pack_item="") -> Generation:
     width, height = size_for(cleaned["base_model"], cleaned["aspect_ratio"])
     seed = cleaned["seed"] if cleaned["seed"] is not None else random.randint(0, MAX_SEED - 8)
     cost = price(cleaned["base_model"], cleaned["num_images"], personal=model is not None)
@@ -170,8 +202,9 @@ def _create(user, cleaned: dict, model, *, batch_id=None) -> Generation:
         negative_prompt=cleaned["negative_prompt"],
         base_model=cleaned["base_model"],
         personal_model=model,
-        lora_scale=(cleaned["lora_scale"] if cleaned["lora_scale"] is not None
-                    else DEFAULT_LORA_SCALE) if model else None,
+        lora_scale=_lora_scale(cleaned["lora_scale"], model),
+        likeness_guarantee=_guarantee(user, cleaned["likeness_guarantee"], model),
+        likeness_min_score=cleaned["likeness_min_score"] if model else None,
         style=cleaned["style"],
         aspect_ratio=cleaned["aspect_ratio"],
         width=width,
@@ -182,6 +215,8 @@ def _create(user, cleaned: dict, model, *, batch_id=None) -> Generation:
         guidance=cleaned["guidance"],
         credits_reserved=cost,
         batch_id=batch_id,
+        pack_run=pack_run,
+        pack_item=pack_item,
         slots=["queued"] * cleaned["num_images"],
         callback_url=cleaned.get("callback_url", ""),
     )
@@ -196,9 +231,9 @@ def create_generation(user, **params) -> Generation:
 
     Raises InvalidInput, ModelNotFound, Conflict, LimitReached or credits.InsufficientCredits,
     in which case nothing was recorded."""
-    cleaned, model = _prepare(user, dict(params))
+    cleaned, model = prepare(user, dict(params))
     with transaction.atomic():
-        return _create(user, cleaned, model)
+        return create_one(user, cleaned, model)
 
 
 def create_batch(user, prompts: list[str], **params) -> list[Generation]:
@@ -210,16 +245,22 @@ def create_batch(user, prompts: list[str], **params) -> list[Generation]:
     if len(prompts) > MAX_BATCH_PROMPTS:
         raise InvalidInput("prompt", f"A batch holds at most {MAX_BATCH_PROMPTS} "
                                      f"prompts; this one has {len(prompts)}.")
-    prepared = [_prepare(user, {**params, "prompt": prompt}) for prompt in prompts]
+    prepared = [prepare(user, {**params, "prompt": prompt}) for prompt in prompts]
     batch_id = uuid.uuid4()
+    return create_prepared(user, prepared, lambda cleaned, model: create_one(
+        user, cleaned, model, batch_id=batch_id))
+
+
+def create_prepared(user, prepared: list[tuple[dict, object]], create) -> list:
+    """`create(cleaned, model)` for every prepared request in one transaction: all of them or
+    none (the credits for all must be there; InsufficientCredits then names the total)."""
     total = sum(price(c["base_model"], c["num_images"], personal=m is not None)
                 for c, m in prepared)
     try:
         with transaction.atomic():
-            return [_create(user, cleaned, model, batch_id=batch_id)
-                    for cleaned, model in prepared]
+            return [create(cleaned, model) for cleaned, model in prepared]
     except credits.InsufficientCredits:
-        # Say what the whole batch needs, not what its last request lacked.
+        # Say what the whole set needs, not what its last request lacked.
         raise credits.InsufficientCredits(total, credits.get_balance(user))
 
 
@@ -251,7 +292,7 @@ def vary_seed(user, image) -> Generation:
     params = settings_of(image)
     params["seed"] = None
     if params.get("negative_prompt") and params.get("style"):
-        # The style's own negative prompt is filled in again by _prepare.
+        # The style's own negative prompt is filled in again by prepare.
         style = STYLES.get(params["style"])
         if style and params["negative_prompt"] == style.negative_prompt:
             params["negative_prompt"] = ""

@@ -65,8 +65,17 @@ DEFAULT_BASE_MODEL = "flux-schnell"
 # Personal models run on FLUX.1 dev with their LoRA, at this price per image.
 PERSONAL_BASE_MODEL = "flux-dev"
 PERSONAL_MODEL_CREDITS = 2
-DEFAULT_LORA_SCALE = 1.0
+DEFAULT_LORA_SCALE = 1.0  # a model's own, once its validation round has run, wins
 LORA_SCALE_RANGE = (0.3, 1.5)
+# The validation round after a training (generation.validation): each prompt at each strength,
+# scored against the faces held out of training. Part of the training's price.
+VALIDATION_SCALES = (0.8, 1.0, 1.2)
+VALIDATION_PROMPTS = (
+    "a close-up portrait photo of {subject}, soft window light",
+    "a photo of {subject} outdoors in a park, natural light, looking at the camera",
+    "a head-and-shoulders photo of {subject} in a studio, plain grey background",
+)
+VALIDATION_SEEDS = (20261, 40961, 77813)  # one per prompt, the same at every strength
 
 # Sizes are multiples of 64 (32 for the last pair) near one megapixel, which every FLUX
 # provider accepts (FLUX1.1 pro wants multiples of 32 up to 1440).
@@ -83,6 +92,7 @@ MODEL_SIZES: dict[str, dict[str, tuple[int, int]]] = {}
 DEFAULT_ASPECT_RATIO = "1:1"
 MAX_IMAGES_PER_REQUEST = 4
 MAX_PROMPT_LENGTH = 2000
+MAX_SEED = 2**31 - 1
 MAX_BATCH_PROMPTS = 10  # prompts one batch may queue
 
 

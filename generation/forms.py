@@ -8,6 +8,7 @@ import uuid
 
 from django import forms
 
+from accounts.plans import get_plan
 from generation.actions import MAX_SEED, price, settings_of
 from generation.catalogue import (
     ASPECT_RATIOS,
@@ -98,12 +99,15 @@ class GenerateForm(TextFieldsMixin, forms.Form):
         label="Personal model strength", required=False, min_value=LORA_SCALE_RANGE[0],
         max_value=LORA_SCALE_RANGE[1],
         widget=forms.NumberInput(attrs={"step": "0.05", "placeholder": "1.0"}))
+    likeness_guarantee = forms.BooleanField(label="Likeness guarantee", required=False)
     batch = forms.BooleanField(
         label="Batch mode: each line of the prompt is its own request", required=False)
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.personal_models = ready_models(user) if user is not None else []
+        if user is not None and not self.is_bound:
+            self.fields["likeness_guarantee"].initial = get_plan(user.plan).likeness_guarantee
         self.fields["base_model"].choices = [(m.id, m.name) for m in BASE_MODELS.values()] + [
             (f"{PERSONAL_PREFIX}{m.pk}", m.name) for m in self.personal_models if m.usable]
 
@@ -163,7 +167,8 @@ class GenerateForm(TextFieldsMixin, forms.Form):
         }
         if choice.startswith(PERSONAL_PREFIX):
             params.update(base_model=PERSONAL_BASE_MODEL, model_id=choice[len(PERSONAL_PREFIX):],
-                          lora_scale=data["lora_scale"])
+                          lora_scale=data["lora_scale"],
+                          likeness_guarantee=data["likeness_guarantee"])
         return params
 
 

@@ -2,10 +2,12 @@
 and the metadata that lets a customer make the same picture again."""
 
 import io
+from dataclasses import dataclass
 
 from django.core.files.base import ContentFile
 from PIL import Image as PILImage
 
+from generation.likeness import Score
 from generation.models import Generation, Image
 from likeness.errors import ProviderError
 from providers.interfaces import ProviderImage
@@ -22,40 +24,55 @@ class BadImage(ProviderError):
         super().__init__(message, transient=True, code="malformed_image")
 
 
-def make_thumbnail(data: bytes) -> bytes:
-    return inspect_image(data)[3]
+@dataclass
+class Decoded:
+    width: int
+    height: int
+    content_type: str
+    thumbnail: bytes  # WebP
+    picture: PILImage.Image | None  # kept when asked for (likeness scoring), else None
 
 
-def inspect_image(data: bytes) -> tuple[int, int, str, bytes]:
-    """Decode once: (width, height, content type, WebP thumbnail). JPEGs are decoded at a
+def decode(data: bytes, *, keep_side: int | None = None) -> Decoded:
+    """Decode once: size, content type, WebP thumbnail, and with `keep_side` the picture itself
+    (at least that big where the file is, for generation.likeness). JPEGs are decoded at a
     reduced scale (draft), which is most of the speed."""
+    side = max(THUMBNAIL_SIZE, keep_side or 0)
     try:
         with PILImage.open(io.BytesIO(data)) as picture:
             width, height = picture.size
             content_type = PILLOW_TYPES.get(picture.format or "", "")
             if not content_type:
                 raise BadImage(f"The provider sent a {picture.format} file, not an image we keep.")
-            picture.draft("RGB", (THUMBNAIL_SIZE, THUMBNAIL_SIZE))
-            thumb = picture.convert("RGB")
+            picture.draft("RGB", (side, side))
+            pixels = picture.convert("RGB")
     except (OSError, ValueError, PILImage.DecompressionBombError) as exc:
         raise BadImage(f"The provider sent an unreadable image: {exc}")
+    thumb = pixels.copy() if keep_side else pixels
     thumb.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE), PILImage.Resampling.LANCZOS)
     out = io.BytesIO()
     thumb.save(out, format="WEBP", quality=WEBP_QUALITY, method=WEBP_METHOD)
-    return width, height, content_type, out.getvalue()
+    return Decoded(width, height, content_type, out.getvalue(), pixels if keep_side else None)
 
 
 def build_image(generation: Generation, index: int, result: ProviderImage, provider,
-                extra: dict | None = None) -> Image:
+                extra: dict | None = None, *, decoded: Decoded | None = None,
+                score: Score | None = None) -> Image:
     """The Image with its files written, not yet saved (no database access: pool threads call
-    this; `generation.user` must be loaded)."""
-    width, height, content_type, thumbnail = inspect_image(result.data)
+    this; `generation.user` must be loaded). `decoded` is the result already decoded, `score`
+    its likeness (generation.likeness), for images of a personal model."""
+    decoded = decoded or decode(result.data)
+    width, height, content_type = decoded.width, decoded.height, decoded.content_type
     meta = {k: v for k, v in result.metadata.items() if k != "blocked"}
     image = Image(
         user=generation.user, generation=generation, index=index, content_type=content_type,
         width=width, height=height, prompt=generation.prompt, base_model=generation.base_model,
         aspect_ratio=generation.aspect_ratio, seed=result.seed, provider=provider.name,
         is_demo=provider.is_demo, personal_model_id=generation.personal_model_id,
+        likeness=score.likeness if score else None,
+        likeness_distance=score.distance if score else None,
+        face_count=score.face_count if score else None,
+        all_faces_subject=score.all_faces_subject if score else False,
         metadata={
             "prompt": generation.prompt,
             "prompt_sent": generation.prompt_for_provider,
@@ -71,10 +88,12 @@ def build_image(generation: Generation, index: int, result: ProviderImage, provi
             "guidance": generation.guidance,
             "credits": generation.credits_per_image,
             **meta,
+            **(score.as_metadata() if score else {}),
             **(extra or {}),
         },
     )
     extension = EXTENSIONS[content_type]
     image.file.save(f"{index}-{image.id}.{extension}", ContentFile(result.data), save=False)
-    image.thumbnail.save(f"{index}-{image.id}-thumb.webp", ContentFile(thumbnail), save=False)
+    image.thumbnail.save(f"{index}-{image.id}-thumb.webp", ContentFile(decoded.thumbnail),
+                         save=False)
     return image

@@ -6,6 +6,7 @@ from django.core import signing
 from django.urls import reverse
 
 from generation.catalogue import DEFAULT_LORA_SCALE
+from providers.demo.faces import read_weights
 from providers.interfaces import Lora
 from providers.registry import publisher
 
@@ -28,15 +29,34 @@ def lora_weights_url(model) -> tuple[str, str]:
     return f"{settings.PUBLIC_BASE_URL}{path}", "signed"
 
 
+_demo_weights: dict[tuple[str, str], tuple[tuple[bytes, ...], float]] = {}
+
+
+def demo_weights(model) -> tuple[tuple[bytes, ...], float]:
+    """The face crops and best strength in a model's demo weights (providers.demo.faces),
+    read once per weights file."""
+    key = (str(model.pk), model.weights.name)
+    if key not in _demo_weights:
+        with model.weights.open("rb") as handle:
+            crops, best = read_weights(handle.read())
+        _demo_weights[key] = (tuple(crops), best or DEFAULT_LORA_SCALE)
+    return _demo_weights[key]
+
+
 def lora_for(generation):
     """The LoRA spec the providers need for this generation, or None."""
     model = generation.personal_model
     if model is None:
         return None
+    return model_lora(model, generation.lora_scale if generation.lora_scale is not None
+                      else DEFAULT_LORA_SCALE)
+
+
+def model_lora(model, scale: float) -> Lora:
+    """A personal model's LoRA at the strength `scale`."""
     url, source = ("", "") if model.weights_is_demo else lora_weights_url(model)
+    faces, best = demo_weights(model) if model.weights_is_demo and model.weights else ((), 1.0)
     return Lora(model_id=str(model.pk), name=model.name, trigger_word=model.trigger_word,
-                subject_class=model.subject_class,
-                scale=generation.lora_scale if generation.lora_scale is not None
-                else DEFAULT_LORA_SCALE,
+                subject_class=model.subject_class, scale=scale,
                 url=url, url_source=source, replicate_version=model.provider_version,
-                is_demo=model.weights_is_demo)
+                is_demo=model.weights_is_demo, demo_faces=faces, demo_best_scale=best)

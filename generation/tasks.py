@@ -18,12 +18,14 @@ from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
-from generation.catalogue import catalogue_keys
-from generation.images import build_image
+from generation import likeness
+from generation.catalogue import MAX_SEED, catalogue_keys
+from generation.images import build_image, decode
 from generation.loras import lora_for
 from generation.models import Generation
 from generation.results import fail_image, fail_remaining, finish, save_image, set_slot
 from jobs.retry import retry_or_fail
+from likeness import faces
 from likeness.errors import ProviderError
 from providers import catalogue, routing
 from providers.interfaces import ImageRequest
@@ -102,25 +104,60 @@ def base_request(generation: Generation) -> ImageRequest:
         lora=lora_for(generation))
 
 
+def slot_seed(generation: Generation, index: int, attempt: int = 0) -> int:
+    """Slot `index`'s seed; a likeness retry (attempt 1, 2 ...) takes seeds no other slot of the
+    generation uses (a generation has at most four slots)."""
+    return (generation.seed + index + 4 * attempt) % (MAX_SEED + 1)
+
+
+def _references(generation: Generation) -> list:
+    model = generation.personal_model
+    return list(model.face_references or []) if model is not None else []
+
+
 def _make_slot(generation, request, providers, index, events):
-    """In a pool thread: provider call (with retries and failover), download, thumbnail and
-    files. Reports to the task's thread through `events`; never touches the database."""
+    """In a pool thread: provider call (with retries and failover), download, likeness score,
+    thumbnail and files. With the likeness guarantee, an image under the bar is made again with
+    a new seed. Reports to the task's thread through `events`; never touches the database."""
     started, cpu = time.monotonic(), time.thread_time()
     try:
-        slot_request = replace(request, seed=generation.seed + index, num_images=1)
-        result = routing.generate(slot_request, providers)
-        (made,) = result.images
-        if made.metadata.get("blocked"):
-            events.put(("blocked", index, result))
-            return
+        references = _references(generation)
+        minimum = generation.likeness_min_score or settings.LIKENESS_MIN_SCORE
+        guarantee = generation.likeness_guarantee and bool(references)
+        tries, score_ms, attempt = [], 0.0, 0
+        while True:
+            slot_request = replace(request, seed=slot_seed(generation, index, attempt),
+                                   num_images=1)
+            result = routing.generate(slot_request, providers)
+            (made,) = result.images
+            if made.metadata.get("blocked"):
+                events.put(("blocked", index, result))
+                return
+            decoded = decode(made.data, keep_side=faces.EMBEDDING_SIDE if references else None)
+            score = None
+            if references:
+                scoring = time.monotonic()
+                score = likeness.score(decoded.picture, references)
+                score_ms += (time.monotonic() - scoring) * 1000
+                tries.append({"seed": made.seed, "likeness": score.likeness})
+            if not guarantee or score.likeness >= minimum:
+                break
+            if attempt >= settings.LIKENESS_RETRIES:
+                events.put(("low_likeness", index, {"tries": tries, "minimum": minimum}))
+                return
+            attempt += 1
         events.put(("saving", index, result))
         extra = {
             "provider_ms": round(result.seconds * 1000, 1),
             "lora": request.lora.describe() if request.lora else None,
             "retries": result.tries,
         }
+        if references:
+            extra["likeness_ms"] = round(score_ms, 1)
+            extra["likeness_tries"] = tries
         prepared = time.monotonic()
-        image = build_image(generation, index, made, result.provider, extra)
+        image = build_image(generation, index, made, result.provider, extra, decoded=decoded,
+                            score=score)
         image.metadata["prepare_ms"] = round((time.monotonic() - prepared) * 1000, 1)
         # CPU time of this thread for the image (SDK, download, decode, thumbnail, files):
         # what our code costs, whatever else the machine is doing.
@@ -132,6 +169,13 @@ def _make_slot(generation, request, providers, index, events):
     except Exception as exc:  # noqa: BLE001 - reported to the task's thread, which decides
         logger.exception("generation %s image %d crashed", generation.id, index)
         events.put(("crash", index, exc))
+
+
+def low_likeness_message(generation: Generation, tries: list, minimum: int) -> str:
+    name = generation.personal_model.name if generation.personal_model else "the subject"
+    best = max(t["likeness"] for t in tries)
+    return (f"None of the {len(tries)} tries looked enough like {name} (the best scored "
+            f"{best} of 100; the bar is {minimum}), so this image is not charged.")
 
 
 def _missing(generation: Generation) -> list[int]:
@@ -185,6 +229,9 @@ def _handle(generation: Generation, kind: str, index: int, payload):
         save_image(generation, payload)
     elif kind == "blocked":
         _refuse(generation, index, "content_flagged", MESSAGES["content_flagged"])
+    elif kind == "low_likeness":
+        _refuse(generation, index, "low_likeness",
+                low_likeness_message(generation, payload["tries"], payload["minimum"]))
     elif kind == "error" and payload.transient:
         logger.warning("generation %s image %d: %s", generation.id, index, payload)
         return payload

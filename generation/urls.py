@@ -9,6 +9,11 @@ urlpatterns = [
          name="generation_status"),
     path("dashboard/generations/images/<uuid:pk>/vary", views.image_vary,
          name="generation_image_vary"),
+    path("dashboard/packs/", views.pack_list, name="packs"),
+    path("dashboard/packs/<slug:slug>/run", views.pack_run, name="pack_run"),
+    path("dashboard/packs/runs/<uuid:pk>/", views.pack_run_detail, name="pack_run_detail"),
+    path("dashboard/validation/<uuid:pk>.webp", views.validation_sample,
+         name="validation_sample"),
     path("lora-weights/<uuid:pk>/<str:token>/lora.safetensors", views.lora_weights,
          name="lora_weights"),
 ]

@@ -17,9 +17,10 @@ from generation.catalogue import (
     PERSONAL_MODEL_CREDITS,
     sizes_for,
 )
-from generation.forms import GenerateForm, initial_from
+from generation.forms import GenerateForm, initial_from, ready_models
 from generation.loras import LORA_SALT
-from generation.models import Generation, Image
+from generation.models import Generation, Image, PackRun, ValidationSample
+from generation.packs import active_packs, pack_price, run_pack, run_summary, usable_for
 from generation.styles import GENERAL_SUGGESTIONS, STYLES, subject_suggestions
 from likeness.errors import DomainError, InsufficientCredits, InvalidInput, show
 from likeness.files import serve_file
@@ -75,6 +76,8 @@ def generate(request):
         "styles": STYLES.values(), "suggestions": _suggestions(form),
         "sizes": {m.id: sizes_for(m.id) for m in BASE_MODELS.values()},
         "max_batch": MAX_BATCH_PROMPTS,
+        "likeness_min_score": settings.LIKENESS_MIN_SCORE,
+        "likeness_retries": settings.LIKENESS_RETRIES,
         **form.page_context(), **_recent(request.user),
     })
 
@@ -120,6 +123,14 @@ def image_vary(request, pk):
     return vary(request, pk, back="generation_detail")
 
 
+@login_required
+@require_GET
+def validation_sample(request, pk):
+    """A thumbnail of the validation round, for its model's likeness report (owner only)."""
+    sample = get_object_or_404(ValidationSample, pk=pk, model__user=request.user)
+    return serve_file(sample.thumbnail, content_type="image/webp")
+
+
 @require_GET
 def lora_weights(request, pk, token):
     """A personal model's weights for a provider to fetch, by a signed link that expires
@@ -135,3 +146,47 @@ def lora_weights(request, pk, token):
     if model is None:
         raise Http404("No such weights.")
     return serve_file(model.weights, content_type="application/octet-stream")
+
+
+# --- Packs ------------------------------------------------------------------------------------
+@login_required
+def pack_list(request):
+    models = [m for m in ready_models(request.user) if m.usable]
+    packs = []
+    for pack in active_packs():
+        usable = [m for m in models if usable_for(pack, m)]
+        packs.append({"pack": pack, "models": usable, "count": len(pack.prompts),
+                      "price": pack_price(pack), "titles": [p["title"] for p in pack.prompts]})
+    return render(request, "generation/packs.html", {
+        "packs": packs, "models": models,
+        "runs": PackRun.objects.filter(user=request.user).select_related("personal_model")[:10],
+    })
+
+
+@login_required
+@require_POST
+def pack_run(request, slug):
+    try:
+        run = run_pack(request.user, request.POST.get("model_id") or "", slug,
+                       likeness_guarantee=request.POST.get("likeness_guarantee") == "1"
+                       if "likeness_guarantee" in request.POST else None)
+    except InsufficientCredits as exc:
+        messages.error(request, f"This pack needs {exc.needed} credits and your balance is "
+                                f"{exc.balance}.")
+        return redirect("packs")
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("packs")
+    messages.success(request, f"“{run.pack_name}” is on its way: {run.credits_reserved} "
+                              "credits reserved.")
+    return redirect("pack_run_detail", pk=run.pk)
+
+
+@login_required
+def pack_run_detail(request, pk):
+    run = get_object_or_404(PackRun.objects.select_related("personal_model", "pack"), pk=pk,
+                            user=request.user)
+    context = {"run": run, **run_summary(run)}
+    if request.htmx:
+        return render(request, "generation/pack_run.html#progress", context)
+    return render(request, "generation/pack_run.html", context)

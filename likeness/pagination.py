@@ -44,6 +44,22 @@ def decode_cursor(kind: str, cursor: str, scope: str = "") -> tuple[datetime, uu
     return created_at, pk
 
 
+def encode_values(kind: str, values: dict, scope: str = "") -> str:
+    """A cursor holding other sort keys than (created_at, id) (e.g. the gallery's likeness
+    order), signed the same way."""
+    return signing.dumps(values, salt=_salt(kind, scope))
+
+
+def decode_values(kind: str, cursor: str, scope: str = "") -> dict:
+    try:
+        data = signing.loads(cursor, salt=_salt(kind, scope))
+    except signing.BadSignature:
+        raise InvalidCursor()
+    if not isinstance(data, dict):
+        raise InvalidCursor()
+    return data
+
+
 def after_cursor(created_at: datetime, pk: uuid.UUID, oldest_first: bool = False) -> Q:
     """The rows after (created_at, pk) in the list's order. Written as a range on created_at
     plus the tie-break, so SQLite and PostgreSQL both seek into the (user, created_at, id) index

@@ -23,6 +23,7 @@ from credits.models import CreditEntry
 from generation.models import Generation
 from jobs.models import WorkerHeartbeat
 from likeness.ratelimit import rate_limited
+from observability import likeness
 from studio.models import TrainingRun
 
 REGISTRY = CollectorRegistry(auto_describe=False)
@@ -52,6 +53,7 @@ class DatabaseCollector:
         yield from self.jobs()
         yield from self.queue()
         yield from self.credits()
+        yield self.likeness()
 
     def jobs(self):
         jobs = CounterMetricFamily("likeness_jobs", "Finished jobs by kind, provider and "
@@ -116,6 +118,17 @@ class DatabaseCollector:
                                 "Credits spent less credits refunded.")
         net.add_metric([], -(sums.get("spend") or 0) - (sums.get("refund") or 0))
         return credits, net
+
+
+    def likeness(self):
+        family = HistogramMetricFamily(
+            "likeness_score", "Likeness of personal-model images to their subject (0-100).",
+            labels=["provider", "base_model"])
+        for row in likeness.distribution():
+            buckets = [(str(float(edge)), n) for edge, n in row["buckets"]]
+            buckets.append(("+Inf", row["count"]))
+            family.add_metric([row["provider"], row["base_model"]], buckets, row["sum"])
+        return family
 
 
 REGISTRY.register(DatabaseCollector())

@@ -15,6 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from accounts.staff import staff_required
 from generation.catalogue import catalogue_keys, describe
+from observability import likeness
 from observability.metrics import REGISTRY, _job_kinds
 from providers.catalogue import configured_providers
 from providers.models import ServedModel
@@ -97,6 +98,7 @@ def served_models() -> dict:
 def provider_health_page(request):
     return render(request, "observability/provider_health.html", {
         "rows": provider_health(), "catalogue": served_models(),
+        "likeness": likeness.distribution(),
         "queue_depth": DBTaskResult.objects.ready().count(),
         "running": DBTaskResult.objects.running().count(),
     })

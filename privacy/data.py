@@ -81,10 +81,12 @@ def account_data(user) -> dict:
         "personal_models": rows(
             PersonalModel.objects.filter(user=user), "id", "name", "subject_class",
             "trigger_word", "status", "steps", "learning_rate", "lora_rank", "hf_repo_id",
-            "created_at", "trained_at"),
+            "created_at", "trained_at", "default_lora_scale", "likeness_report",
+            "face_references", "holdout_references"),
         "training_photos": rows(
             TrainingPhoto.objects.filter(user=user), "id", "model_id", "filename", "width",
-            "height", "created_at", file=lambda p: f"photos/{p.model_id}/{p.id}.jpg"),
+            "height", "created_at", "embedding", "identity", "identity_distance", "held_out",
+            file=lambda p: f"photos/{p.model_id}/{p.id}.jpg"),
         "trainings": rows(TrainingRun.objects.filter(user=user), "id", "model_id", "provider",
                           "status", "stage", "steps", "credits", "created_at", "finished_at",
                           "error"),
@@ -94,7 +96,8 @@ def account_data(user) -> dict:
                             "credits_refunded", "created_at", "finished_at"),
         "images": rows(Image.objects.filter(user=user), "id", "generation_id", "index",
                        "width", "height", "prompt", "seed", "favorite", "created_at",
-                       file=lambda i: _image_name(i)),
+                       "personal_model_id", "likeness", "likeness_distance", "face_count",
+                       "all_faces_subject", file=lambda i: _image_name(i)),
     }
 
 
@@ -201,7 +204,7 @@ def delete_account(user) -> AccountDeletion:
         enqueue(sweep_cleanups)
     # Anything a crash left behind under the account's folders goes too.
     counts["stray_files"] = sum(_remove_folder(f"{prefix}/{ref}")
-                                for prefix in ("photos", "images", "trainings"))
+                                for prefix in ("photos", "images", "trainings", "validation"))
     receipt.counts = counts
     receipt.save(update_fields=["counts"])
     _send_receipt(email, receipt)

@@ -23,6 +23,9 @@ class Lora:
     url_source: str = ""  # "hub" | "signed" | ""
     replicate_version: str = ""
     is_demo: bool = False
+    # Demo weights only (providers.demo.faces): the subject's face crops and best strength.
+    demo_faces: tuple[bytes, ...] = ()
+    demo_best_scale: float = 1.0
 
     def describe(self) -> dict:
         """For the image's metadata: everything but the (secret, expiring) signed link."""

@@ -19,7 +19,7 @@ from likeness.errors import Conflict, InvalidInput, LimitReached
 from likeness.http import check_public_url
 from likeness.text import clean_text, printable, visible
 from providers.registry import TRAINERS, trainer
-from studio import catalogue, pipeline
+from studio import catalogue, identity, pipeline
 from studio.catalogue import TRAINING_DEFAULTS, TRAINING_RANGES
 from studio.models import Cleanup, PersonalModel, TrainingPhoto, TrainingRun
 from studio.photos import Batch, PhotoRejected
@@ -86,11 +86,11 @@ def add_photos(model: PersonalModel, uploads: list[tuple[str, bytes]]):
     if room <= 0:
         raise LimitReached(f"The model already has {len(existing)} photos, the most it can hold.",
                            photo_count=len(existing), limit=catalogue.MODEL_MAX_PHOTOS)
-    accepted, rejected = [], []
+    passed, rejected = [], []
     batch = Batch()  # the work of this request is bounded (studio.photos)
     for filename, data in uploads:
         filename = printable(filename or "")[-255:] or "photo"
-        if len(accepted) >= room:
+        if len(passed) >= room:
             rejected.append({"filename": filename, "code": "too_many_photos",
                              "reason": f"A model holds at most {catalogue.MODEL_MAX_PHOTOS} "
                                        "photos."})
@@ -100,9 +100,35 @@ def add_photos(model: PersonalModel, uploads: list[tuple[str, bytes]]):
         except PhotoRejected as exc:
             rejected.append({"filename": filename, "code": exc.code, "reason": exc.reason})
             continue
-        accepted.append(_store_photo(model, filename, checked))
+        passed.append((filename, checked))
         existing.append((checked.sha256, checked.phash))
-    return accepted, rejected
+    passed = _one_person(model, passed, rejected)
+    return [_store_photo(model, filename, checked) for filename, checked in passed], rejected
+
+
+def _one_person(model: PersonalModel, passed: list, rejected: list) -> list:
+    """Refuse the new photos whose face is clearly another person's than the set's (the set:
+    the stored photos and these), and judge every photo again against the set that remains."""
+    if model.is_pet:
+        return passed
+    stored = [p for p in model.photos.all() if p.embedding]
+    embeddings = [p.embedding for p in stored] + [c.embedding for _, c in passed]
+    verdicts = identity.judge(embeddings)[len(stored):]
+    kept = []
+    for (filename, checked), verdict in zip(passed, verdicts, strict=True):
+        if verdict.identity == identity.DIFFERENT:
+            rejected.append({"filename": filename, "code": "different_person",
+                             "reason": identity.DIFFERENT_REASON})
+        else:
+            kept.append((filename, checked))
+    judged = identity.judge([p.embedding for p in stored] + [c.embedding for _, c in kept])
+    for photo, verdict in zip(stored, judged, strict=False):
+        if (photo.identity, photo.identity_distance) != (verdict.identity, verdict.distance):
+            photo.identity, photo.identity_distance = verdict.identity, verdict.distance
+            photo.save(update_fields=["identity", "identity_distance"])
+    for (_, checked), verdict in zip(kept, judged[len(stored):], strict=True):
+        checked.identity, checked.identity_distance = verdict.identity, verdict.distance
+    return kept
 
 
 def _store_photo(model, filename, checked) -> TrainingPhoto:
@@ -110,6 +136,8 @@ def _store_photo(model, filename, checked) -> TrainingPhoto:
         user=model.user, model=model, filename=filename, width=checked.width,
         height=checked.height, source_format=checked.source_format, sha256=checked.sha256,
         phash=checked.phash, sharpness=checked.sharpness, face_box=checked.face_box,
+        embedding=checked.embedding, identity=checked.identity,
+        identity_distance=checked.identity_distance,
     )
     photo.file.save(f"{photo.id}.jpg", ContentFile(checked.jpeg), save=False)
     photo.thumbnail.save(f"{photo.id}-thumb.webp", ContentFile(checked.thumbnail), save=False)
@@ -131,6 +159,7 @@ def delete_photo(photo: TrainingPhoto):
     _require_draft(photo.model)
     _delete_files(photo)
     photo.delete()
+    _one_person(photo.model, [], [])  # the others are judged again without it
 
 
 def delete_model(model: PersonalModel):
@@ -215,10 +244,18 @@ def start_training(model: PersonalModel, *, provider: str | None = None,
                 PersonalModel.Status.FAILED, PersonalModel.Status.CANCELED):
             raise Conflict(f"The model is {model.get_status_display().lower()}; it cannot be "
                            "trained again now.", status=model.status)
-        count = model.photos.count()
+        photos = list(model.photos.all())
+        count = len(photos)
         if count < catalogue.MODEL_MIN_PHOTOS:
             raise InvalidInput("photos", f"The model has {count} photo(s); it needs at least "
                                          f"{catalogue.MODEL_MIN_PHOTOS} (10–20 is best).")
+        strangers = [p.filename for p in photos if p.identity == identity.DIFFERENT]
+        if strangers:
+            raise InvalidInput("photos", f"{', '.join(strangers)} "
+                                         f"{'looks' if len(strangers) == 1 else 'look'} like a "
+                                         "different person from your other photos: remove "
+                                         f"{'it' if len(strangers) == 1 else 'them'} first.")
+        held_out = _hold_out(model, photos)
         for name, value in values.items():
             setattr(model, name, value)
         run = TrainingRun.objects.create(
@@ -232,11 +269,33 @@ def start_training(model: PersonalModel, *, provider: str | None = None,
         model.status = PersonalModel.Status.QUEUED
         model.queued_at = timezone.now()
         model.save()
-        record(run, f"Training queued with {trainer(provider).label}: {count} photos, "
+        kept = f" ({held_out} held out to measure likeness)" if held_out else ""
+        record(run, f"Training queued with {trainer(provider).label}: {count} photos{kept}, "
                     f"{values['steps']} steps.", credits=run.credits,
                cost_estimate_cents=str(run.cost_estimate_cents))
         enqueue(advance_training, str(run.id))
     return run
+
+
+def _hold_out(model: PersonalModel, photos: list[TrainingPhoto]) -> int:
+    """Keep the model's face embeddings (they outlive the photos), and, with enough photos,
+    hold two out of training so the validation round scores faces the LoRA never saw. The
+    choice is the same for a model every time it is trained."""
+    faced = [p for p in photos if p.embedding]
+    chosen = set()
+    if len(faced) >= catalogue.HOLDOUT_MIN_PHOTOS and not model.is_pet:
+        candidates = sorted((p for p in faced if p.identity == identity.SAME),
+                            key=lambda p: str(p.pk))
+        if len(candidates) >= catalogue.HOLDOUT_PHOTOS:
+            chosen = {p.pk for p in random.Random(str(model.pk)).sample(
+                candidates, catalogue.HOLDOUT_PHOTOS)}
+    for photo in photos:
+        if photo.held_out != (photo.pk in chosen):
+            photo.held_out = photo.pk in chosen
+            photo.save(update_fields=["held_out"])
+    model.face_references = [p.embedding for p in faced]
+    model.holdout_references = [p.embedding for p in faced if p.pk in chosen]
+    return len(chosen)
 
 
 def request_cancel(run: TrainingRun) -> TrainingRun:

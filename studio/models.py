@@ -47,6 +47,14 @@ class PersonalModel(models.Model):
     provider_version = models.CharField(max_length=200, blank=True,
                                         help_text="Replicate's trained version (owner/name:hash).")
     trained_at = models.DateTimeField(null=True, blank=True)
+    # Likeness (studio.identity, generation.likeness): the face embeddings of the training
+    # photos, kept when the photos themselves are deleted, so that every image can be scored;
+    # those of the photos held out of training, which the validation round scores against; and
+    # what that round found: the LoRA strength with the best median likeness, and its report.
+    face_references = models.JSONField(default=list, blank=True)
+    holdout_references = models.JSONField(default=list, blank=True)
+    default_lora_scale = models.FloatField(null=True, blank=True)
+    likeness_report = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -103,6 +111,13 @@ class TrainingPhoto(models.Model):
     phash = models.CharField(max_length=16, help_text="Perceptual hash, for near duplicates.")
     sharpness = models.FloatField()
     face_box = models.JSONField(null=True, blank=True, help_text="[x, y, w, h] in the file.")
+    # The face's embedding (128 numbers, likeness.faces), and how it compares with the model's
+    # other photos (studio.identity): "same", "borderline" (shown on the review step),
+    # "different" (blocks training until removed), or "" while too few photos to compare.
+    embedding = models.JSONField(null=True, blank=True)
+    identity = models.CharField(max_length=12, blank=True)
+    identity_distance = models.FloatField(null=True, blank=True)
+    held_out = models.BooleanField(default=False, help_text="Kept out of training, to score.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -22,6 +22,8 @@ import pillow_heif
 from django.conf import settings
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
+from likeness import faces
+from studio.identity import as_list
 from studio.uploads import PhotoRejected, Unread, inspect_upload, is_lossless, size_of
 
 pillow_heif.register_heif_opener()
@@ -52,6 +54,9 @@ class CheckedPhoto:
     phash: str
     sharpness: float
     face_box: list[int] | None
+    embedding: list[float] | None = None  # the face's (likeness.faces), for studio.identity
+    identity: str = ""  # set by studio.identity against the model's other photos
+    identity_distance: float | None = None
 
 
 def sniff(head: bytes) -> str | None:
@@ -309,4 +314,5 @@ def check_photo(data: bytes, *, subject_class: str, existing: list[tuple[str, st
         phash=phash,
         sharpness=round(score, 1),
         face_box=list(face) if face else None,
+        embedding=as_list(faces.embed(image, face)) if face else None,
     )

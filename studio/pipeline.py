@@ -73,15 +73,17 @@ def package(run: TrainingRun):
     """A ZIP of the normalised photos, each with a caption file (trigger word + class)."""
     if not run.zip_file:
         buffer = io.BytesIO()
+        # Photos held out (studio.actions._hold_out) are for the validation round only.
+        photos = list(run.model.photos.filter(held_out=False))
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
-            for number, photo in enumerate(run.model.photos.all(), start=1):
+            for number, photo in enumerate(photos, start=1):
                 with photo.file.open("rb") as handle:
                     archive.writestr(f"{number:02d}.jpg", handle.read())
                 archive.writestr(f"{number:02d}.txt", caption(run))
         name = f"{run.user.public_id}/{run.id}/photos.zip"  # under the field's trainings/
         run.zip_file.save(name, ContentFile(buffer.getvalue()), save=False)
         save(run, "zip_file")
-        record(run, f"Packed {run.model.photos.count()} photos with captions.",
+        record(run, f"Packed {len(photos)} photos with captions.",
                zip=run.zip_file.name, size=len(buffer.getvalue()), caption=caption(run))
     run.stage = TrainingRun.Stage.UPLOADING
     save(run, "stage")

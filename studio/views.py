@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from likeness.errors import Conflict, DomainError, InsufficientCredits, LimitReached, show
 from likeness.files import serve_file
-from studio import actions, catalogue
+from studio import actions, catalogue, identity
 from studio.forms import ModelDetailsForm, TrainingForm
 from studio.models import PersonalModel, TrainingPhoto
 from studio.slots import slots
@@ -189,6 +189,10 @@ def model_review(request, pk):
     return render(request, "studio/review.html", {
         "model": model, "photos": photos, "form": form, "step": 3, **_limits(len(photos)),
         "training_credits": settings.TRAINING_CREDITS,
+        "different_reason": identity.DIFFERENT_REASON, "borderline_note": identity.BORDERLINE_NOTE,
+        "holdout_min": catalogue.HOLDOUT_MIN_PHOTOS,
+        "holdout_photos": 0 if model.is_pet else catalogue.HOLDOUT_PHOTOS,
+        "likeness_test": settings.LIKENESS_VALIDATION and not model.is_pet,
     })
 
 
@@ -198,6 +202,7 @@ def model_detail(request, pk):
     photos = list(model.photos.all())
     return render(request, "studio/detail.html", {
         "model": model, "photos": photos, **_limits(len(photos)),
+        "samples": list(model.validation_samples.all()),
         "run": model.runs.first(), "training_credits": settings.TRAINING_CREDITS,
     })
 

@@ -61,7 +61,8 @@ def plans(request: HttpRequest):
         {
             "id": p.id, "name": p.name, "price_cents": p.price_cents, "interval": p.interval,
             "monthly_credits": p.monthly_credits, "model_slots": p.model_slots,
-            "private_models": p.private_models, "tagline": p.tagline,
+            "private_models": p.private_models, "likeness_guarantee": p.likeness_guarantee,
+            "tagline": p.tagline,
             "features": list(p.features),
         }
         for p in PLANS.values()

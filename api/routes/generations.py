@@ -47,6 +47,8 @@ def create(request: HttpRequest, payload: GenerationIn):
         seed=payload.seed,
         negative_prompt=payload.negative_prompt,
         lora_scale=payload.lora_scale,
+        likeness_guarantee=payload.likeness_guarantee,
+        likeness_min_score=payload.likeness_min_score,
         callback_url=payload.callback_url,
     )
     return Status(202, {
@@ -95,6 +97,9 @@ def generation_out(request: HttpRequest, generation: Generation) -> dict:
         "base_model": generation.base_model,
         "aspect_ratio": generation.aspect_ratio,
         "num_images": generation.num_images,
+        "likeness_guarantee": generation.likeness_guarantee,
+        "likeness_min_score": (generation.likeness_min_score or settings.LIKENESS_MIN_SCORE)
+        if generation.likeness_guarantee else None,
         "images": [image_out(request, i) for i in images],
         "credits_reserved": generation.credits_reserved,
         "credits_charged": generation.credits_charged,

@@ -54,6 +54,10 @@ def image_out(request: HttpRequest, image: Image) -> dict:
         "created_at": image.created_at,
         "provider": image.provider,
         "is_demo": image.is_demo,
+        "model_id": str(image.personal_model_id) if image.personal_model_id else None,
+        "likeness": image.likeness,
+        "face_count": image.face_count,
+        "all_faces_subject": image.all_faces_subject,
         "metadata": image.metadata,
     }
 
@@ -72,8 +76,15 @@ class ImageFilters(PageParams):
     q: str | None = Field(None, max_length=200, description="Text in the prompt.")
     since: datetime | None = Field(None, description="Made at or after (ISO 8601).")
     until: datetime | None = Field(None, description="Made before (ISO 8601).")
-    order: str = Field("newest", pattern="^(newest|oldest)$",
-                       description="newest (the default) or oldest first.")
+    order: str = Field("newest", pattern="^(newest|oldest|likeness)$",
+                       description="newest (the default), oldest first, or likeness: best "
+                                   "likeness first (then newest), which lists only scored "
+                                   "images (those of personal models).")
+    pack: str | None = Field(None, max_length=60, description="Images made by runs of this "
+                                                          "pack (its id, GET /packs).")
+    min_likeness: int | None = Field(None, ge=0, le=100,
+                                     description="Only images whose likeness is at least this "
+                                                 "(0-100); unscored images are left out.")
 
     @field_validator("since", "until", mode="before")
     @classmethod
@@ -106,7 +117,8 @@ def list_images(request: HttpRequest, filters: Query[ImageFilters]):
         base_model=filters.base_model, model_id=filters.model_id,
         aspect_ratio=filters.aspect_ratio, favorite=filters.favorite, q=(filters.q or "").strip(),
         since=_aware(filters.since), until=_aware(filters.until),
-        oldest_first=filters.order == "oldest",
+        oldest_first=filters.order == "oldest", best_likeness=filters.order == "likeness",
+        min_likeness=filters.min_likeness, pack=filters.pack,
     )
     rows, next_cursor = page(request.auth, chosen, cursor=filters.cursor, limit=filters.limit)
     return {"items": [image_out(request, i) for i in rows], "next_cursor": next_cursor}

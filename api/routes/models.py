@@ -49,9 +49,20 @@ def model_out(request: HttpRequest, model: PersonalModel) -> dict:
         "steps": model.steps,
         "learning_rate": model.learning_rate,
         "lora_rank": model.lora_rank,
+        "default_lora_scale": model.default_lora_scale,
+        "likeness_report": _report(model.likeness_report),
         "created_at": model.created_at,
         "updated_at": model.updated_at,
     }
+
+
+def _report(report: dict) -> dict | None:
+    if not report:
+        return None
+    keep = ("status", "median", "best_scale", "against", "samples", "error")
+    return {**{k: report.get(k) for k in keep},
+            "scales": [{k: row[k] for k in ("scale", "median", "low", "high")}
+                       for row in report.get("scales") or []]}
 
 
 def photo_out(request: HttpRequest, photo: TrainingPhoto) -> dict:
@@ -62,6 +73,9 @@ def photo_out(request: HttpRequest, photo: TrainingPhoto) -> dict:
         "height": photo.height,
         "thumbnail_url": _url(request, "model_photo_thumbnail", photo.model_id, photo.id),
         "file_url": _url(request, "model_photo_file", photo.model_id, photo.id),
+        "identity": photo.identity,
+        "identity_distance": photo.identity_distance,
+        "held_out": photo.held_out,
         "created_at": photo.created_at,
     }
 

@@ -24,6 +24,17 @@ TRAINING_PHOTO_RETENTION_DAYS = env_int("TRAINING_PHOTO_RETENTION_DAYS", 0)
 GENERATION_CONCURRENCY = env_int("GENERATION_CONCURRENCY", 4)  # provider calls per generation
 GENERATION_LORA_URL_SECONDS = env_int("GENERATION_LORA_URL_SECONDS", 3600)
 
+# --- Likeness (generation.likeness) ---------------------------------------------------------
+# With the likeness guarantee on, an image of a personal model scoring under LIKENESS_MIN_SCORE
+# (0-100; 50 is the face-match line) is made again with a new seed, up to LIKENESS_RETRIES times
+# per image, at no charge; an image that never reaches it is refunded.
+LIKENESS_MIN_SCORE = env_int("LIKENESS_MIN_SCORE", 50)
+LIKENESS_RETRIES = env_int("LIKENESS_RETRIES", 2)
+# After a training, the validation round generates a few images at several LoRA strengths and
+# keeps the strength with the best median likeness as the model's default (part of the
+# training's price). Off, a model keeps the catalogue's default strength.
+LIKENESS_VALIDATION = env_bool("LIKENESS_VALIDATION", True)
+
 # --- Training photos ------------------------------------------------------------------------
 PHOTO_MAX_BYTES = env_int("PHOTO_MAX_BYTES", 20 * 1024 * 1024)
 PHOTO_MAX_PIXELS = env_int("PHOTO_MAX_PIXELS", 60_000_000)

@@ -10,6 +10,7 @@ from django.conf import settings
 from PIL import Image, ImageDraw, ImageFilter, ImageFont, PngImagePlugin
 
 from likeness.errors import ProviderError
+from providers.demo import faces
 from providers.interfaces import ImageProvider, ImageRequest, ModelCheck, ProviderImage
 
 DEMO_LABEL = "Likeness demo output - not an AI image"
@@ -92,9 +93,11 @@ def encode_png(image: Image.Image, prompt: str, seed: int) -> bytes:
     return out.getvalue()
 
 
-def mark_subject(image: Image.Image, trigger_word: str, name: str, seed: int) -> Image.Image:
-    """With a personal model: a stand-in silhouette of the subject, its trigger word and a
-    "personal model" badge, so the flow is visible offline."""
+def mark_subject(image: Image.Image, trigger_word: str, name: str, seed: int, *,
+                 silhouette: bool = True) -> Image.Image:
+    """With a personal model: a "personal model" badge, and, when the demo weights hold no
+    face (providers.demo.faces), a stand-in silhouette of the subject with its trigger word, so
+    the flow is visible offline."""
     width, height = image.size
     canvas = image.convert("RGBA")
     layer = Image.new("RGBA", canvas.size, (0, 0, 0, 0))
@@ -107,12 +110,13 @@ def mark_subject(image: Image.Image, trigger_word: str, name: str, seed: int) ->
     figure = head * 6 + unit // 10  # head, body and the trigger word under it
     cx = width // 2 + random.Random(seed).randint(-width // 8, width // 8)
     top = max(unit // 20, (height - figure) // 2)
-    draw.ellipse((cx - head, top, cx + head, top + 2 * head), fill=colour)
-    draw.rounded_rectangle((cx - int(head * 2.1), top + int(head * 2.3), cx + int(head * 2.1),
-                            top + head * 6), radius=head, fill=colour)
-    draw.text((cx, top + head * 6 + unit // 60), trigger_word, font=label_font,
-              fill=(255, 255, 255, 255), anchor="mt", stroke_width=max(2, unit // 200),
-              stroke_fill=(0, 0, 0, 220))
+    if silhouette:
+        draw.ellipse((cx - head, top, cx + head, top + 2 * head), fill=colour)
+        draw.rounded_rectangle((cx - int(head * 2.1), top + int(head * 2.3),
+                                cx + int(head * 2.1), top + head * 6), radius=head, fill=colour)
+        draw.text((cx, top + head * 6 + unit // 60), trigger_word, font=label_font,
+                  fill=(255, 255, 255, 255), anchor="mt", stroke_width=max(2, unit // 200),
+                  stroke_fill=(0, 0, 0, 220))
     badge_font = _font(max(14, unit // 22))
     text = f"personal model · {name}"[:48]
     pad = max(6, unit // 60)
@@ -147,8 +151,12 @@ class DemoProvider(ImageProvider):
             time.sleep(settings.DEMO_PROVIDER_DELAY)
             picture = render(request.prompt, seed, request.width, request.height)
             lora = request.lora
+            if lora is not None and lora.demo_faces:
+                picture = faces.compose(picture, lora.demo_faces, seed, lora.scale,
+                                        lora.demo_best_scale)
             if lora is not None:
-                picture = mark_subject(picture, lora.trigger_word, lora.name, seed)
+                picture = mark_subject(picture, lora.trigger_word, lora.name, seed,
+                                       silhouette=not lora.demo_faces)
             images.append(
                 ProviderImage(
                     data=encode_png(picture, request.prompt, seed),

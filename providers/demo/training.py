@@ -3,11 +3,13 @@ TRAINING_DEMO_SECONDS and produces a clearly marked demo weights file, so the de
 and then generate."""
 
 import json
+import random
 import struct
 
 from django.conf import settings
 from django.utils import timezone
 
+from providers.demo.faces import BEST_SCALES, FACE_PREFIX, crops_from_zip
 from providers.interfaces import Trainer, TrainingState
 
 
@@ -55,9 +57,19 @@ class DemoTrainer(Trainer):
         return True
 
     def fetch_weights(self, run, state):
+        """Demo weights: no LoRA, but the subject's face crops from the training ZIP (what the
+        demo image provider draws the subject with, providers.demo.faces) and the strength at
+        which this "training" works best."""
         rank = run.lora_rank
-        return safetensors_bytes(
-            {"demo.lora_A.weight": ("F32", [rank, 4], bytes(4 * rank * 4))},
-            {"likeness_demo": "true", "note": "Demo weights made offline; not a trained LoRA.",
-             "trigger_word": run.model.trigger_word, "subject_class": run.model.subject_class},
-        )
+        tensors = {"demo.lora_A.weight": ("F32", [rank, 4], bytes(4 * rank * 4))}
+        crops = []
+        if run.zip_file:
+            with run.zip_file.open("rb") as handle:
+                crops = crops_from_zip(handle.read())
+        for number, crop in enumerate(crops):
+            tensors[f"{FACE_PREFIX}{number}"] = ("U8", [len(crop)], crop)
+        best = random.Random(str(run.id)).choice(BEST_SCALES)
+        return safetensors_bytes(tensors, {
+            "likeness_demo": "true", "note": "Demo weights made offline; not a trained LoRA.",
+            "trigger_word": run.model.trigger_word, "subject_class": run.model.subject_class,
+            "best_scale": str(best), "faces": str(len(crops))})

@@ -59,8 +59,9 @@
     var model = checked(form, "base_model");
     if (!model) return;
     var personal = !!model.getAttribute("data-trigger");
-    var lora = form.querySelector("[data-lora-field]");
-    if (lora) lora.hidden = !personal;
+    form.querySelectorAll("[data-lora-field]").forEach(function (field) {
+      field.hidden = !personal;
+    });
     var negative = form.querySelector("input[name=negative_prompt]");
     var note = form.querySelector("[data-negative-unsupported]");
     var supported = model.getAttribute("data-negative") !== "0";

@@ -62,10 +62,11 @@ def test_plans_lists_every_plan(client):
     assert [p["id"] for p in body] == list(PLANS)
     pro = next(p for p in body if p["id"] == "pro")
     assert {k: pro[k] for k in ("name", "price_cents", "interval", "monthly_credits",
-                                "model_slots", "private_models")} == {
+                                "model_slots", "private_models", "likeness_guarantee")} == {
         "name": "Pro", "price_cents": 4000, "interval": "month", "monthly_credits": 400,
-        "model_slots": 3, "private_models": True,
+        "model_slots": 3, "private_models": True, "likeness_guarantee": True,
     }
+    assert not next(p for p in body if p["id"] == "free")["likeness_guarantee"]
 
 
 def test_base_models(client, db):

@@ -33,6 +33,10 @@ def test_image_detail(alice, alice_api):
         "created_at": body["created_at"],
         "provider": "demo",
         "is_demo": True,
+        "model_id": None,
+        "likeness": None,
+        "face_count": None,
+        "all_faces_subject": False,
         "metadata": {"seed": image.seed},
     }
     assert datetime.fromisoformat(body["created_at"]).utcoffset() == timedelta(0)

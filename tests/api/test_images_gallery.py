@@ -126,7 +126,7 @@ def test_archive_streams_a_zip_of_own_images(alice, bob, alice_api):
     assert response["X-Not-Found"] == "1"
     chunks = list(response.streaming_content)
     archive = zipfile.ZipFile(io.BytesIO(b"".join(chunks)))
-    assert archive.namelist() == [f"likeness-a-fox-{fox.seed}.png"]
+    assert archive.namelist() == [f"likeness-a-fox-{fox.seed}.png", "images.json"]
     with fox.file.open("rb") as stored:
         assert archive.read(archive.namelist()[0]) == stored.read()
 

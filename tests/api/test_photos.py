@@ -15,7 +15,8 @@ from tests.api.conftest import assert_error
 from tests.storage import stored_names
 from tests.studio.photos import blurred_jpeg, person_jpeg
 
-PHOTO_FIELDS = {"id", "filename", "width", "height", "thumbnail_url", "file_url", "created_at"}
+PHOTO_FIELDS = {"id", "filename", "width", "height", "thumbnail_url", "file_url", "identity",
+                "identity_distance", "held_out", "created_at"}
 
 
 
@@ -84,6 +85,9 @@ def test_list_photos_and_their_bytes(alice, alice_api, model):
         "height": 1500,
         "thumbnail_url": f"http://testserver/api/v1/models/{model.id}/photos/{photo.id}/thumbnail",
         "file_url": f"http://testserver/api/v1/models/{model.id}/photos/{photo.id}/file",
+        "identity": "",  # fewer than three faces: not compared yet
+        "identity_distance": None,
+        "held_out": False,
         "created_at": item["created_at"],
     }
     page = alice_api.get(f"/api/v1/models/{model.id}/photos?limit=1").json()

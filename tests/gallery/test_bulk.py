@@ -2,6 +2,7 @@
 Another account's ids change nothing and are reported as not found."""
 
 import io
+import json
 import os
 import tracemalloc
 import zipfile
@@ -99,9 +100,13 @@ def test_archive_holds_the_chosen_images_with_their_names(alice_client, alice, b
     archive = _zip(response)
     assert archive.testzip() is None
     name = f"likeness-a-red-fox-{fox.seed}.png"
-    assert archive.namelist() == [name, name.replace(".png", "-2.png")]
+    assert archive.namelist() == [name, name.replace(".png", "-2.png"), "images.json"]
     with fox.file.open("rb") as stored:
         assert archive.read(name) == stored.read()
+    manifest = json.loads(archive.read("images.json"))
+    assert [(row["file"], row["id"]) for row in manifest] == [
+        (name, str(fox.pk)), (name.replace(".png", "-2.png"), str(twin.pk))]
+    assert manifest[0]["prompt"] == fox.prompt and manifest[0]["likeness"] is None
 
 
 def test_archive_streams_in_bounded_chunks(alice_client, alice):

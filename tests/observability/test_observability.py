@@ -11,9 +11,10 @@ import pytest
 from django.utils import timezone
 
 from generation.actions import create_generation
-from generation.models import Generation
+from generation.models import Generation, Image
 from observability.logs import ContextFilter, JsonFormatter
 from observability.views import provider_health
+from tests.factories import make_image
 
 
 class Capture(logging.Handler):
@@ -146,6 +147,24 @@ def test_provider_health_over_the_last_hour(alice, staff_client):
     page = staff_client.get("/staff/providers/")
     assert page.status_code == 200
     assert b'data-provider="generation:together"' in page.content and b"67%" in page.content
+
+
+def test_likeness_per_provider_and_base_model(alice, client, staff_client, settings):
+    settings.METRICS_TOKEN = "t0ken-for-metrics"
+    for score, provider in ((20, "together"), (60, "together"), (90, "together"),
+                            (75, "nebius")):
+        image = make_image(alice, base_model="flux-dev")
+        Image.objects.filter(pk=image.pk).update(likeness=score, provider=provider)
+    make_image(alice)  # a base model's image: not scored, not counted
+    text = client.get("/metrics", HTTP_AUTHORIZATION="Bearer t0ken-for-metrics").content.decode()
+    assert 'likeness_score_count{base_model="flux-dev",provider="together"} 3.0' in text
+    assert 'likeness_score_sum{base_model="flux-dev",provider="together"} 170.0' in text
+    assert 'likeness_score_bucket{base_model="flux-dev",le="50.0",provider="together"} 1.0' \
+        in text
+    assert 'likeness_score_bucket{base_model="flux-dev",le="85.0",provider="nebius"} 1.0' in text
+    page = staff_client.get("/staff/providers/").content.decode()
+    assert 'data-likeness-row="together:flux-dev"' in page
+    assert 'data-matched-share="0.667"' in page and "67 %" in page
 
 
 class Collector(ThreadingHTTPServer):

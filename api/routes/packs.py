@@ -1,0 +1,67 @@
+"""Packs: GET /packs, POST /models/{id}/packs/{pack} and GET /pack-runs/{id}. The rules live in
+generation.packs, shared with the web page."""
+
+from django.http import HttpRequest
+from ninja import Router, Status
+from ninja.decorators import decorate_view
+
+from api.errors import ERRORS_READ, ErrorOut
+from api.idempotency import idempotent
+from api.routes.generations import generation_out
+from api.routes.lookup import owned
+from api.schemas import PicturePackIn, PicturePackOut, PicturePackRunOut
+from generation.models import PackRun
+from generation.packs import active_packs, pack_price, run_pack, run_summary
+
+router = Router(tags=["Packs"])
+
+
+def pack_out(pack) -> dict:
+    return {"id": pack.slug, "name": pack.name, "description": pack.description,
+            "subjects": pack.subjects, "images": len(pack.prompts),
+            "credits": pack_price(pack),
+            "prompts": [{"title": p["title"], "style": p.get("style") or None,
+                         "aspect_ratio": p["aspect_ratio"]} for p in pack.prompts]}
+
+
+def run_out(request: HttpRequest, run: PackRun) -> dict:
+    summary = run_summary(run)
+    return {"id": str(run.id), "pack": run.pack.slug if run.pack else None,
+            "pack_name": run.pack_name,
+            "model_id": str(run.personal_model_id) if run.personal_model_id else None,
+            "credits_reserved": run.credits_reserved, "finished": summary["finished"],
+            "credits_charged": summary["charged"] if summary["finished"] else 0,
+            "generations": [generation_out(request, g) for g in summary["generations"]],
+            "created_at": run.created_at}
+
+
+@router.get("/packs", response=list[PicturePackOut], auth=None, summary="Packs",
+            description="The packs on offer: a set of pictures for one occasion, each prompt "
+                        "with its style and shape. `credits` is the price of one run (one "
+                        "personal-model image per prompt). Needs no authentication.")
+def packs(request: HttpRequest):
+    return [pack_out(p) for p in active_packs()]
+
+
+@router.post("/models/{model_id}/packs/{pack_id}",
+             response={202: PicturePackRunOut, 401: ErrorOut, 402: ErrorOut, 404: ErrorOut,
+                       409: ErrorOut, 422: ErrorOut, 429: ErrorOut},
+             summary="Run a pack on a personal model",
+             description="Queues one generation per prompt of the pack, with the subject "
+                         "class's variant, and reserves their credits together: all of them or "
+                         "none (402 insufficient_credits names the total). 404 for an unknown "
+                         "pack or a model that is not yours, 409 for a model not trained yet, "
+                         "422 for a pack not made for the model's subject class. Honours "
+                         "Idempotency-Key.")
+@decorate_view(idempotent)
+def run(request: HttpRequest, model_id: str, pack_id: str, payload: PicturePackIn | None = None):
+    made = run_pack(request.auth, model_id, pack_id,
+                    likeness_guarantee=payload.likeness_guarantee if payload else None)
+    return Status(202, run_out(request, made))
+
+
+@router.get("/pack-runs/{run_id}", response={200: PicturePackRunOut, **ERRORS_READ},
+            summary="One pack run", description="Its generations (as GET /generations/{id}) "
+                                                "in the pack's order; poll until finished.")
+def get_run(request: HttpRequest, run_id: str):
+    return run_out(request, owned(PackRun.objects, request.auth, run_id, "pack run"))
