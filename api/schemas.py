@@ -452,3 +452,13 @@ class PicturePackRunOut(Schema):
     finished: bool
     generations: list[GenerationOut]
     created_at: datetime
+
+
+class ExpandIn(RequestSchema):
+    words: str = Field(max_length=2000, examples=["beach sunset, happy"])
+    model_id: str | None = Field(None, description="A ready personal model of yours.")
+    style: StyleId | None = None
+
+
+class ExpandOut(Schema):
+    prompt: str

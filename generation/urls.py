@@ -4,6 +4,7 @@ from generation import views
 
 urlpatterns = [
     path("dashboard/generate/", views.generate, name="generate"),
+    path("dashboard/generate/expand", views.generate_expand, name="generate_expand"),
     path("dashboard/generations/<uuid:pk>/", views.generation_detail, name="generation_detail"),
     path("dashboard/generations/<uuid:pk>/status", views.generation_status,
          name="generation_status"),

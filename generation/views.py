@@ -5,7 +5,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -14,13 +14,15 @@ from generation.catalogue import (
     ASPECT_RATIOS,
     BASE_MODELS,
     MAX_BATCH_PROMPTS,
+    MAX_PROMPT_LENGTH,
     PERSONAL_MODEL_CREDITS,
     sizes_for,
 )
-from generation.forms import GenerateForm, initial_from, ready_models
+from generation.forms import PERSONAL_PREFIX, GenerateForm, initial_from, ready_models
 from generation.loras import LORA_SALT
 from generation.models import Generation, Image, PackRun, ValidationSample
 from generation.packs import active_packs, pack_price, run_pack, run_summary, usable_for
+from generation.prompt_helper import expand as expand_prompt
 from generation.styles import GENERAL_SUGGESTIONS, STYLES, subject_suggestions
 from likeness.errors import DomainError, InsufficientCredits, InvalidInput, show
 from likeness.files import serve_file
@@ -80,6 +82,25 @@ def generate(request):
         "likeness_retries": settings.LIKENESS_RETRIES,
         **form.page_context(), **_recent(request.user),
     })
+
+
+@login_required
+@require_GET
+def generate_expand(request):
+    """The prompt helper for the generate page: {"prompt"} or {"error"} (400)."""
+    choice = request.GET.get("base_model") or ""
+    model = None
+    if choice.startswith(PERSONAL_PREFIX):
+        model = next((m for m in ready_models(request.user)
+                      if str(m.pk) == choice[len(PERSONAL_PREFIX):]), None)
+    try:
+        prompt = expand_prompt(request.GET.get("words", "")[:MAX_PROMPT_LENGTH],
+                               subject_class=model.subject_class if model else None,
+                               trigger_word=model.trigger_word if model else None,
+                               style=request.GET.get("style") or None)
+    except ValueError as exc:
+        return JsonResponse({"error": str(exc)}, status=400)
+    return JsonResponse({"prompt": prompt})
 
 
 @login_required

@@ -1,5 +1,6 @@
-"""Packs: GET /packs, POST /models/{id}/packs/{pack} and GET /pack-runs/{id}. The rules live in
-generation.packs, shared with the web page."""
+"""Packs: GET /packs, POST /models/{id}/packs/{pack} and GET /pack-runs/{id}; and the prompt
+helper, POST /prompts/expand. The rules live in generation.packs and generation.prompt_helper,
+shared with the web pages."""
 
 from django.http import HttpRequest
 from ninja import Router, Status
@@ -9,9 +10,18 @@ from api.errors import ERRORS_READ, ErrorOut
 from api.idempotency import idempotent
 from api.routes.generations import generation_out
 from api.routes.lookup import owned
-from api.schemas import PicturePackIn, PicturePackOut, PicturePackRunOut
+from api.schemas import (
+    ExpandIn,
+    ExpandOut,
+    PicturePackIn,
+    PicturePackOut,
+    PicturePackRunOut,
+)
+from generation.actions import personal_model_for
 from generation.models import PackRun
 from generation.packs import active_packs, pack_price, run_pack, run_summary
+from generation.prompt_helper import expand
+from likeness.errors import InvalidInput
 
 router = Router(tags=["Packs"])
 
@@ -65,3 +75,19 @@ def run(request: HttpRequest, model_id: str, pack_id: str, payload: PicturePackI
                                                 "in the pack's order; poll until finished.")
 def get_run(request: HttpRequest, run_id: str):
     return run_out(request, owned(PackRun.objects, request.auth, run_id, "pack run"))
+
+
+@router.post("/prompts/expand", response={200: ExpandOut, 401: ErrorOut, 404: ErrorOut,
+                                          422: ErrorOut},
+             summary="Write a prompt from a few words", tags=["Generations"],
+             description="The prompt helper: a few words (\"beach sunset, happy\") become a "
+                         "full prompt for the personal model's subject (model_id) and the "
+                         "style, offline. Costs nothing. 422 without words.")
+def expand_prompt(request: HttpRequest, payload: ExpandIn):
+    model = personal_model_for(request.auth, payload.model_id) if payload.model_id else None
+    try:
+        prompt = expand(payload.words, subject_class=model.subject_class if model else None,
+                        trigger_word=model.trigger_word if model else None, style=payload.style)
+    except ValueError as exc:
+        raise InvalidInput("words", str(exc))
+    return {"prompt": prompt}

@@ -1,6 +1,8 @@
 """Every page renders for its owner, sends strangers to sign in, and hides other accounts'
 objects behind a 404."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -151,3 +153,10 @@ def test_object_urls_work_for_alice(alice_client, image):
         assert alice_client.get(reverse(name, args=[image.generation.pk])).status_code == 200
     for name in ["image_detail", "image_file", "image_thumbnail"]:
         assert alice_client.get(reverse(name, args=[image.pk])).status_code == 200
+
+
+def test_every_feature_card_on_the_landing_page_has_its_own_icon(client, db):
+    page = client.get("/").content.decode()
+    cards = re.findall(
+        r'<div class="[^"]*" data-feature>\s*<div[^>]*>\s*<svg[^>]*><path d="([^"]+)"', page)
+    assert len(cards) >= 6 and len(set(cards)) == len(cards)
