@@ -312,6 +312,12 @@ class ModelOut(Schema):
     steps: int = Field(description="Training steps.")
     learning_rate: float
     lora_rank: int
+    consent_status: str = Field(description="not_required (pets), missing, outdated (the photos "
+                                            "changed since), mismatch (the last selfie did not "
+                                            "match), verified or overridden (accepted by "
+                                            "staff). Training needs verified or overridden.")
+    suspended: bool = Field(description="Staff suspended the model after a report: it neither "
+                                        "trains nor generates.")
     default_lora_scale: float | None = Field(
         description="The LoRA strength generations use by default: the one whose test pictures "
                     "looked most like the subject in the validation round (null before it).")
@@ -319,6 +325,32 @@ class ModelOut(Schema):
         description="The validation round after training (null before it, and for pets).")
     created_at: datetime
     updated_at: datetime
+
+
+class ConsentOut(Schema):
+    id: int
+    model_id: str
+    method: str = Field(description="selfie (an adult: matched to the training photos) or "
+                                    "guardian (a child: the parent's statement).")
+    status: str = Field(description="verified or mismatch.")
+    valid: bool = Field(description="It lets the model train: verified, or a mismatch "
+                                    "accepted by staff.")
+    match_distance: float | None = Field(description="The selfie's face against the photos' "
+                                                     "faces: the median distance.")
+    threshold: float | None = Field(description="The most a match may be.")
+    photo_count: int
+    message: str
+    created_at: datetime
+
+
+class ConsentStateOut(Schema):
+    required: bool
+    method: str | None = Field(description="selfie or guardian; null for pets.")
+    status: str = Field(description="As the model's consent_status.")
+    statements: list[str] = Field(description="What rights_confirmed (and guardian_confirmed) "
+                                              "confirm, word for word.")
+    consent: ConsentOut | None = Field(description="The consent that covers the photos now, "
+                                                   "else the latest attempt.")
 
 
 class ModelListOut(Schema):

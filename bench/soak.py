@@ -39,7 +39,8 @@ for n in range(__GENERATIONS__):
     create_generation(users[n % len(users)], prompt=f'soak {n}', num_images=1 + n % 4)
 for n in range(__TRAININGS__):
     user = users[n]  # one model each: the Free plan holds one
-    model = create_model(user, name=f'Soak {n}', subject_class='person')
+    # A pet: the soak is about the queue, and pets' photos need no face or consent.
+    model = create_model(user, name=f'Soak {n}', subject_class='dog')
     for i in range(5):
         photo = TrainingPhoto(user=user, model=model, filename=f'{i}.jpg', width=1024,
                               height=1024, source_format='JPEG', sha256=f'{n}-{i}',

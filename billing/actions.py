@@ -8,6 +8,7 @@ import uuid
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import User
 from accounts.plans import PACKS, PLANS, price_id
@@ -21,6 +22,14 @@ logger = logging.getLogger(__name__)
 
 class UnknownCustomer(Exception):
     """A Stripe customer we cannot tie to an account (yet)."""
+
+
+class CancelFailed(Exception):
+    """A subscription still billing could not be canceled at Stripe (not configured, or down)."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
 
 
 def account_for(user) -> BillingAccount:
@@ -145,3 +154,34 @@ def user_for_customer(customer_id: str, *, ref=None):
         raise UnknownCustomer(f"Stripe customer {customer_id} belongs to no account.")
     link_customer(user, customer_id)
     return user
+
+
+# ---------------------------------------------------------------------------------------------
+# Ending subscriptions (an account deleted, or suspended by staff)
+
+
+def cancel_subscriptions(user) -> list[str]:
+    """Cancel at Stripe, at once (not at the period's end), every subscription of `user` still
+    billing; returns the ids canceled. CancelFailed when one could not be: the others already
+    canceled stay so. Stripe's `customer.subscription.deleted` then moves the plan to Free."""
+    live = list(Subscription.objects.filter(user=user).exclude(
+        status__in=["canceled", "incomplete_expired"]).values_list("stripe_id", flat=True))
+    if not live:
+        return []
+    if not stripe_api.configured():
+        raise CancelFailed("Billing is not configured, so the subscription cannot be canceled "
+                           "at Stripe; ask the operator.")
+    canceled = []
+    try:
+        for stripe_id in live:
+            try:
+                stripe_api.call("cancel the subscription",
+                                stripe_api.client().v1.subscriptions.cancel, stripe_id)
+            except stripe_api.StripeUnavailable as exc:
+                if "No such subscription" not in exc.message:
+                    raise CancelFailed(exc.message)
+            canceled.append(stripe_id)
+    finally:
+        Subscription.objects.filter(stripe_id__in=canceled).update(
+            status="canceled", canceled_at=timezone.now())
+    return canceled

@@ -109,11 +109,15 @@ def generation_client(urls: list[str], key: str, number: int, count: int, stats:
             api.close()
 
 
-def multipart(files: list[tuple[str, bytes]]) -> tuple[bytes, str]:
+def multipart(files: list[tuple[str, bytes]], *, field: str = "files",
+              fields: dict | None = None) -> tuple[bytes, str]:
     boundary = uuid.uuid4().hex
     parts = []
+    for name, value in (fields or {}).items():
+        parts.append(f"--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n"
+                     f"\r\n{value}\r\n".encode())
     for name, data in files:
-        parts.append(f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; "
+        parts.append(f"--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; "
                      f"filename=\"{name}\"\r\nContent-Type: image/jpeg\r\n\r\n".encode())
         parts.append(data + b"\r\n")
     parts.append(f"--{boundary}--\r\n".encode())
@@ -121,8 +125,9 @@ def multipart(files: list[tuple[str, bytes]]) -> tuple[bytes, str]:
 
 
 def training_client(url: str, key: str, number: int, photos: list[bytes], results: dict,
-                    deadline: float, lock: threading.Lock):
-    """Create a personal model, upload its photos, train it and wait until it is final."""
+                    deadline: float, lock: threading.Lock, selfie: bytes = b""):
+    """Create a personal model, upload its photos, give consent with the person's selfie,
+    train it and wait until it is final."""
     api = Api(url, key)
     try:
         _, model = api.request("POST", "/models", {"name": f"Subject {number}",
@@ -132,6 +137,10 @@ def training_client(url: str, key: str, number: int, photos: list[bytes], result
                                 headers={"Content-Type": content_type})
         if upload["rejected"]:
             raise ApiError(f"photos rejected: {upload['rejected']}")
+        body, content_type = multipart([("selfie.jpg", selfie)], field="selfie",
+                                       fields={"rights_confirmed": "true"})
+        api.request("POST", f"/models/{model['id']}/consent", raw=body,
+                    headers={"Content-Type": content_type})
         _, run = api.request("POST", f"/models/{model['id']}/train", {"steps": 500})
         while time.monotonic() < deadline:
             _, run = api.request("GET", f"/trainings/{run['id']}")

@@ -61,6 +61,12 @@ def training_photos(count: int) -> list[bytes]:
     return [person_jpeg(n) for n in range(count)]
 
 
+def consent_selfie() -> bytes:
+    from tests.studio.photos import selfie_jpeg
+
+    return selfie_jpeg()
+
+
 def kill_when_busy(cluster: Cluster, stats: ClientStats, total: int, killed: dict,
                    lock: threading.Lock, stop: threading.Event):
     """SIGKILL worker 1 once a third of the generations are done, at a moment it runs one."""
@@ -125,6 +131,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"{len(cluster.workers)} workers x {cluster.worker_threads} threads")
             keys = cluster.shell(SETUP_USERS.format(count=clients + trainings))
             photos = training_photos(5) if trainings else []
+            selfie = consent_selfie() if trainings else b""
             lock, stop = threading.Lock(), threading.Event()
             stats, killed, train_results = ClientStats(), {}, {}
             deadline = time.monotonic() + (240 if args.short else 600)
@@ -133,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
                 for n in range(clients)]
             threads += [threading.Thread(target=training_client, args=(
                 cluster.web_urls[n % len(cluster.web_urls)], keys[clients + n], n, photos,
-                train_results, deadline, lock)) for n in range(trainings)]
+                train_results, deadline, lock, selfie)) for n in range(trainings)]
             killer = threading.Thread(target=kill_when_busy, args=(
                 cluster, stats, generations, killed, lock, stop))
             load_started = time.monotonic()

@@ -1,7 +1,8 @@
-"""A complete Likeness API client: create a model, upload photos, train, generate, download.
+"""A complete Likeness API client: create a model, upload photos, give consent with a selfie of
+the person, train, generate, download.
 
     LIKENESS_URL=http://127.0.0.1:8000 LIKENESS_KEY=lk_... \\
-        python examples/client.py PHOTO_DIR OUT_DIR
+        python examples/client.py PHOTO_DIR OUT_DIR SELFIE.jpg
 
 Needs only httpx (pip install httpx). Every step is one call of the public API (/api/v1)."""
 
@@ -34,7 +35,7 @@ def wait(api: httpx.Client, path: str, done: set[str], every: float = 2.0) -> di
         time.sleep(every)
 
 
-def main(photo_dir: str, out_dir: str) -> None:
+def main(photo_dir: str, out_dir: str, selfie: str) -> None:
     api = httpx.Client(base_url=BASE, headers={"Authorization": f"Bearer {KEY}"}, timeout=120)
     print("me:", check(api.get("/me")))
 
@@ -47,6 +48,12 @@ def main(photo_dir: str, out_dir: str) -> None:
     print(f"photos: {len(uploaded['accepted'])} accepted, {len(uploaded['rejected'])} refused")
     for refused in uploaded["rejected"]:
         print(f"  {refused['filename']}: {refused['code']} – {refused['reason']}")
+
+    # A model of a person trains only with their consent: a selfie of the person, taken now,
+    # whose face must match the photos' (a child's model takes guardian_confirmed instead).
+    given = api.post(f"/models/{model['id']}/consent", data={"rights_confirmed": "true"},
+                     files=[("selfie", ("selfie.jpg", Path(selfie).read_bytes()))])
+    print("consent:", check(given)["status"])
 
     # An Idempotency-Key makes a retried request safe: it is answered, and charged, once.
     training = check(api.post(f"/models/{model['id']}/train", json={},
@@ -74,4 +81,4 @@ def main(photo_dir: str, out_dir: str) -> None:
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:3])
+    main(*sys.argv[1:4])

@@ -1,6 +1,9 @@
 """Public links to one image. The token is 32 random bytes (secrets.token_urlsafe), stored on
 the image while it is shared; revoking clears it, so the old link is a 404 for good, and sharing
-again makes a new one. A shared link shows the image and nothing else of the account."""
+again makes a new one. A shared link shows the image and nothing else of the account.
+
+Images of a child's personal model are never shared by link, and a link stops working when
+staff suspend the image's model or account (safety)."""
 
 import re
 import secrets
@@ -11,14 +14,31 @@ from django.urls import reverse
 from django.utils import timezone
 
 from generation.models import Image
+from likeness.errors import DomainError
 
 TOKEN_BYTES = 32
 _TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 
 
+class SharingNotAllowed(DomainError):
+    status = 403
+    code = "sharing_not_allowed"
+
+
+def shareable(image: Image) -> bool:
+    model = image.personal_model
+    return model is None or not (model.is_child or model.is_suspended)
+
+
 def share(image: Image) -> str:
     """Share `image` (the caller has checked it is theirs) and return its token. Sharing an
-    image that is already shared keeps its link."""
+    image that is already shared keeps its link. SharingNotAllowed for a child's model's
+    images (and a suspended model's)."""
+    if not shareable(image):
+        raise SharingNotAllowed(
+            "Images made with a child's model can't be shared by link; download the image to "
+            "share it with people you know." if image.personal_model.is_child else
+            "This image's model is suspended by the operator, so it can't be shared.")
     with transaction.atomic():
         locked = Image.objects.select_for_update().only("pk", "share_token").get(pk=image.pk)
         if not locked.share_token:
@@ -38,8 +58,9 @@ def shared_image(token: str) -> Image:
     """The image shared under `token`, or 404 (unknown, revoked or malformed alike)."""
     if not _TOKEN_SHAPE.match(token or ""):
         raise Http404
-    image = Image.objects.filter(share_token=token).first()
-    if image is None:
+    image = (Image.objects.filter(share_token=token, user__is_active=True)
+             .select_related("personal_model").first())
+    if image is None or not shareable(image):
         raise Http404
     return image
 

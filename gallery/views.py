@@ -62,7 +62,7 @@ def gallery(request):
 
 
 def _owned(request, pk) -> Image:
-    return get_object_or_404(Image.objects.select_related("generation"), pk=pk,
+    return get_object_or_404(Image.objects.select_related("generation", "personal_model"), pk=pk,
                              user=request.user)
 
 
@@ -94,6 +94,7 @@ def _detail_context(request, image: Image) -> dict:
     return {
         "image": image, "meta": meta, "model_name": model.name if model else meta["base_model"],
         "newer": newer, "older": older, "share_url": sharing.share_url(request, image),
+        "shareable": sharing.shareable(image),
         "download_name": download_name(image),
         "vary_cost": model.credits_per_image if model else None,
     }
@@ -133,10 +134,18 @@ def image_favorite(request, pk):
 @require_POST
 def image_share(request, pk):
     image = _owned(request, pk)
-    sharing.share(image)
+    try:
+        sharing.share(image)
+    except sharing.SharingNotAllowed as exc:
+        if request.htmx:
+            return render(request, "gallery/image_detail.html#share",
+                          {"image": image, "share_url": None, "shareable": False})
+        show(request, exc)
+        return redirect(_back(request, reverse("image_detail", args=[image.pk])))
     if request.htmx:
         return render(request, "gallery/image_detail.html#share",
-                      {"image": image, "share_url": sharing.share_url(request, image)})
+                      {"image": image, "share_url": sharing.share_url(request, image),
+                       "shareable": True})
     messages.success(request, "Anyone with the link can now see this image.")
     return redirect(_back(request, reverse("image_detail", args=[image.pk])))
 
@@ -148,7 +157,7 @@ def image_unshare(request, pk):
     sharing.revoke(image)
     if request.htmx:
         return render(request, "gallery/image_detail.html#share",
-                      {"image": image, "share_url": None})
+                      {"image": image, "share_url": None, "shareable": sharing.shareable(image)})
     messages.success(request, "The link no longer works.")
     return redirect(_back(request, reverse("image_detail", args=[image.pk])))
 

@@ -12,6 +12,7 @@ from django.db import transaction
 
 from accounts.plans import get_plan
 from credits import actions as credits
+from generation import policy
 from generation.catalogue import (
     ASPECT_RATIOS,
     BASE_MODELS,
@@ -162,6 +163,8 @@ def prepare(user, params: dict):
             cleaned["steps"] = min(style.steps, BASE_MODELS[cleaned["base_model"]].max_steps)
         if not cleaned["negative_prompt"]:
             cleaned["negative_prompt"] = style.negative_prompt
+    policy.enforce(prompt_as_sent(cleaned["prompt"], style=cleaned["style"], model=model),
+                   cleaned["negative_prompt"], model=model)
     if not BASE_MODELS[cleaned["base_model"]].supports_negative_prompt:
         cleaned["negative_prompt"] = ""
     if not can_route(cleaned["base_model"], personal=model is not None):

@@ -36,7 +36,7 @@ def ready_models(user):
                   .order_by("name"))
     usable = usable_model_ids(user) if models else set()
     for model in models:
-        model.usable = model.pk in usable
+        model.usable = model.pk in usable and not model.is_suspended
     return models
 
 

@@ -4,9 +4,12 @@ and the metadata that lets a customer make the same picture again."""
 import io
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from PIL import Image as PILImage
 
+from generation import provenance
+from generation.catalogue import BASE_MODELS
 from generation.likeness import Score
 from generation.models import Generation, Image
 from likeness.errors import ProviderError
@@ -60,8 +63,13 @@ def build_image(generation: Generation, index: int, result: ProviderImage, provi
                 score: Score | None = None) -> Image:
     """The Image with its files written, not yet saved (no database access: pool threads call
     this; `generation.user` must be loaded). `decoded` is the result already decoded, `score`
-    its likeness (generation.likeness), for images of a personal model."""
-    decoded = decoded or decode(result.data)
+    its likeness (generation.likeness), for images of a personal model. The file carries its
+    provenance (generation.provenance)."""
+    base = BASE_MODELS.get(generation.base_model)
+    data = provenance.stamp(result.data, system=base.name if base else generation.base_model,
+                            visible=settings.AI_MARK_VISIBLE)
+    if decoded is None or settings.AI_MARK_VISIBLE:
+        decoded = decode(data)  # with the visible label, so the thumbnail shows it too
     width, height, content_type = decoded.width, decoded.height, decoded.content_type
     meta = {k: v for k, v in result.metadata.items() if k != "blocked"}
     image = Image(
@@ -93,7 +101,7 @@ def build_image(generation: Generation, index: int, result: ProviderImage, provi
         },
     )
     extension = EXTENSIONS[content_type]
-    image.file.save(f"{index}-{image.id}.{extension}", ContentFile(result.data), save=False)
+    image.file.save(f"{index}-{image.id}.{extension}", ContentFile(data), save=False)
     image.thumbnail.save(f"{index}-{image.id}-thumb.webp", ContentFile(decoded.thumbnail),
                          save=False)
     return image

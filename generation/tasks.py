@@ -39,6 +39,7 @@ MESSAGES = {
                      "the operator has been told.",
     "no_provider": "No configured image provider offers this model right now.",
     "personal_model_deleted": "The personal model was deleted before the image was made.",
+    "suspended": "The operator suspended this model or account before the image was made.",
 }
 
 
@@ -62,6 +63,10 @@ def run_generation(generation_id: str):
 
     if generation.lora_scale is not None and generation.personal_model is None:
         fail_remaining(generation, "personal_model_deleted", MESSAGES["personal_model_deleted"])
+        return
+    if not generation.user.is_active or (generation.personal_model is not None
+                                         and generation.personal_model.is_suspended):
+        fail_remaining(generation, "suspended", MESSAGES["suspended"])  # refunded
         return
     try:
         request = base_request(generation)

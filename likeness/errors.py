@@ -67,6 +67,42 @@ class InsufficientCredits(DomainError):
         self.balance = balance
 
 
+class PromptRefused(InvalidInput):
+    """The prompt policy refused the prompt (or the negative prompt): what it asks for, never
+    its words, for a person; the categories for a program."""
+
+    code = "prompt_refused"
+
+    def __init__(self, field: str, message: str, categories: list[str]):
+        super().__init__(field, message)
+        self.details["categories"] = list(categories)
+        self.categories = list(categories)
+
+
+class ConsentRequired(DomainError):
+    """A person's model trains only with a valid consent record (studio.consent)."""
+
+    status = 409
+    code = "consent_required"
+
+
+class ConsentMismatch(InvalidInput):
+    """The consent selfie does not show the person in the training photos (or no face)."""
+
+    code = "consent_mismatch"
+
+    def __init__(self, message: str, **details):
+        super().__init__("selfie", message)
+        self.details.update(details)
+
+
+class Suspended(DomainError):
+    """Staff suspended this model (or account) after a report: it cannot be used."""
+
+    status = 403
+    code = "suspended"
+
+
 class TooLarge(DomainError):
     status = 413
     code = "too_large"

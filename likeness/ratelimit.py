@@ -53,9 +53,13 @@ COSTLY: dict[tuple[str, str], str] = {
     ("GET", "dashboard/account/export"): "export",
     ("POST", "dashboard/account/export"): "export",
     ("POST", "dashboard/account/delete"): "export",
+    ("POST", "s/<str:token>/report"): "report",
+    ("POST", "report/removal/"): "report",
+    ("POST", "dashboard/models/<uuid:pk>/consent/"): "consent",
+    ("POST", "api/v1/models/<model_id>/consent"): "consent",
 }
 # The setting whose windows count a bucket per account (RATE_LIMIT_COSTLY unless named here).
-BUCKET_SETTINGS = {"export": "RATE_LIMIT_EXPORT"}
+BUCKET_SETTINGS = {"export": "RATE_LIMIT_EXPORT", "report": "RATE_LIMIT_REPORTS"}
 # The API's own windows on top: (who, setting), who being "key" or "account".
 API_WINDOWS: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {
     ("POST", "api/v1/generations"): (("key", "RATE_LIMIT_GENERATIONS"),

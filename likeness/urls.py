@@ -18,6 +18,7 @@ site = [
     path("", include("gallery.urls")),
     path("", include("studio.urls")),
     path("", include("billing.urls")),
+    path("", include("safety.urls")),
     path("", include("api.pages")),
     path("accounts/", include("allauth.urls")),
     path("api/v1/", include("api.urls")),

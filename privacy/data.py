@@ -22,15 +22,15 @@ from django.utils import timezone
 
 from accounts.models import AccountDeletion
 from api.models import ApiKey
+from billing import actions as billing
 from billing.models import Payment, Subscription
 from credits.models import CreditEntry
 from gallery.actions import delete_images
 from gallery.archive import ZipPipe
 from generation.models import Generation, Image
 from jobs.queue import enqueue
-from providers.stripe import client as stripe_api
 from studio.actions import delete_model
-from studio.models import Cleanup, PersonalModel, TrainingPhoto, TrainingRun
+from studio.models import Cleanup, Consent, PersonalModel, TrainingPhoto, TrainingRun
 from studio.tasks import sweep_cleanups
 
 logger = logging.getLogger(__name__)
@@ -87,6 +87,9 @@ def account_data(user) -> dict:
             TrainingPhoto.objects.filter(user=user), "id", "model_id", "filename", "width",
             "height", "created_at", "embedding", "identity", "identity_distance", "held_out",
             file=lambda p: f"photos/{p.model_id}/{p.id}.jpg"),
+        "consents": rows(Consent.objects.filter(user=user), "id", "model_id", "method",
+                         "status", "statement", "match_distance", "threshold", "photo_count",
+                         "created_at", "overridden_at", "override_reason"),
         "trainings": rows(TrainingRun.objects.filter(user=user), "id", "model_id", "provider",
                           "status", "stage", "steps", "credits", "created_at", "finished_at",
                           "error"),
@@ -141,26 +144,12 @@ def export_stream(user):
 
 
 def cancel_subscriptions(user) -> list[str]:
-    """Cancel at Stripe every subscription still billing; the ids canceled."""
-    live = list(Subscription.objects.filter(user=user).exclude(
-        status__in=["canceled", "incomplete_expired"]).values_list("stripe_id", flat=True))
-    if not live:
-        return []
-    if not stripe_api.configured():
-        raise DeletionBlocked("Billing is not configured, so the subscription cannot be "
-                              "canceled at Stripe; ask the operator.")
-    canceled = []
-    for stripe_id in live:
-        try:
-            stripe_api.call("cancel the subscription",
-                             stripe_api.client().v1.subscriptions.cancel, stripe_id)
-        except stripe_api.StripeUnavailable as exc:
-            if "No such subscription" not in exc.message:
-                raise DeletionBlocked(f"{exc.message} Nothing was deleted; try again.")
-        canceled.append(stripe_id)
-    Subscription.objects.filter(stripe_id__in=canceled).update(
-        status="canceled", canceled_at=timezone.now())
-    return canceled
+    """Cancel at Stripe every subscription still billing (billing.actions); the ids canceled."""
+    try:
+        return billing.cancel_subscriptions(user)
+    except billing.CancelFailed as exc:
+        raise DeletionBlocked(exc.message if "configured" in exc.message
+                              else f"{exc.message} Nothing was deleted; try again.")
 
 
 def _remove_folder(path: str) -> int:
@@ -204,7 +193,8 @@ def delete_account(user) -> AccountDeletion:
         enqueue(sweep_cleanups)
     # Anything a crash left behind under the account's folders goes too.
     counts["stray_files"] = sum(_remove_folder(f"{prefix}/{ref}")
-                                for prefix in ("photos", "images", "trainings", "validation"))
+                                for prefix in ("photos", "images", "trainings", "validation",
+                                               "consents"))
     receipt.counts = counts
     receipt.save(update_fields=["counts"])
     _send_receipt(email, receipt)

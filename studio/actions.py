@@ -19,7 +19,7 @@ from likeness.errors import Conflict, InvalidInput, LimitReached
 from likeness.http import check_public_url
 from likeness.text import clean_text, printable, visible
 from providers.registry import TRAINERS, trainer
-from studio import catalogue, identity, pipeline
+from studio import catalogue, consent, identity, pipeline
 from studio.catalogue import TRAINING_DEFAULTS, TRAINING_RANGES
 from studio.models import Cleanup, PersonalModel, TrainingPhoto, TrainingRun
 from studio.photos import Batch, PhotoRejected
@@ -187,6 +187,7 @@ def delete_model(model: PersonalModel):
             default_storage.delete(model.weights.name)
         for photo in model.photos.all():
             _delete_files(photo)
+        consent.delete_selfies(model)
         model.delete()
         enqueue(sweep_cleanups)
 
@@ -255,6 +256,7 @@ def start_training(model: PersonalModel, *, provider: str | None = None,
                                          f"{'looks' if len(strangers) == 1 else 'look'} like a "
                                          "different person from your other photos: remove "
                                          f"{'it' if len(strangers) == 1 else 'them'} first.")
+        consent.ensure(model)  # a person's model: the account's consent for these photos
         held_out = _hold_out(model, photos)
         for name, value in values.items():
             setattr(model, name, value)

@@ -94,3 +94,13 @@ class TrainingForm(TextFieldsMixin, forms.Form):
     @classmethod
     def for_model(cls, model, data=None):
         return cls(data, initial={name: getattr(model, name) for name in TRAINING_DEFAULTS})
+
+
+class ConsentForm(forms.Form):
+    """The consent step: the statements to confirm, and (for an adult) the selfie, taken with
+    the camera by static/js/consent.js or chosen from the device. studio.consent decides."""
+
+    rights_confirmed = forms.BooleanField(required=False)
+    guardian_confirmed = forms.BooleanField(required=False)
+    selfie = forms.FileField(required=False, widget=forms.ClearableFileInput(attrs={
+        "accept": "image/jpeg,image/png,image/webp", "capture": "user"}))

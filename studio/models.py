@@ -47,6 +47,9 @@ class PersonalModel(models.Model):
     provider_version = models.CharField(max_length=200, blank=True,
                                         help_text="Replicate's trained version (owner/name:hash).")
     trained_at = models.DateTimeField(null=True, blank=True)
+    # Set by staff after a report (safety): a suspended model neither trains nor generates.
+    suspended_at = models.DateTimeField(null=True, blank=True)
+    suspended_reason = models.CharField(max_length=500, blank=True)
     # Likeness (studio.identity, generation.likeness): the face embeddings of the training
     # photos, kept when the photos themselves are deleted, so that every image can be scored;
     # those of the photos held out of training, which the validation round scores against; and
@@ -66,6 +69,14 @@ class PersonalModel(models.Model):
     @property
     def is_pet(self):
         return self.subject_class in self.PETS
+
+    @property
+    def is_child(self):
+        return self.subject_class == self.SubjectClass.CHILD
+
+    @property
+    def is_suspended(self):
+        return self.suspended_at is not None
 
     @property
     def hf_repo_url(self):
@@ -294,3 +305,51 @@ class WebhookDelivery(models.Model):
 
     def __str__(self):
         return f"{self.provider}:{self.delivery_id}"
+
+
+def consent_path(instance, filename):
+    return f"consents/{instance.user.public_id}/{instance.model_id}/{filename}"
+
+
+class Consent(models.Model):
+    """The account's consent to a model of a person's face (studio.consent): who gave it,
+    when, how (a selfie matched to the training photos, or a parent's statement for a child),
+    the distance the match found, and the photos it was given for. Each attempt is a row; a
+    selfie that did not match stays as one, for staff to review and override with a reason.
+    The selfie itself is kept only where the operator turns CONSENT_KEEP_SELFIES on."""
+
+    class Method(models.TextChoices):
+        SELFIE = "selfie", "Selfie matched to the photos"
+        GUARDIAN = "guardian", "Statement of parental authority"
+
+    class Status(models.TextChoices):
+        VERIFIED = "verified", "Verified"
+        MISMATCH = "mismatch", "Did not match"
+
+    model = models.ForeignKey(PersonalModel, on_delete=models.CASCADE, related_name="consents")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="consents")
+    method = models.CharField(max_length=10, choices=Method.choices)
+    status = models.CharField(max_length=10, choices=Status.choices)
+    statement = models.TextField(help_text="The words the account holder confirmed.")
+    photos_digest = models.CharField(max_length=64, help_text="The training photos it covers.")
+    photo_count = models.PositiveSmallIntegerField(default=0)
+    match_distance = models.FloatField(null=True, blank=True)
+    threshold = models.FloatField(null=True, blank=True)
+    message = models.CharField(max_length=500, blank=True)
+    selfie = models.FileField(upload_to=consent_path, max_length=300, blank=True)
+    overridden_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                      null=True, blank=True, related_name="+")
+    overridden_at = models.DateTimeField(null=True, blank=True)
+    override_reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.get_method_display()} for {self.model_id}: {self.status}"
+
+    @property
+    def is_valid(self):
+        return self.status == self.Status.VERIFIED or self.overridden_at is not None

@@ -8,7 +8,7 @@ keep working -- and the rest are locked. Deleting a model or upgrading frees the
 
 from django.utils import timezone
 
-from likeness.errors import LimitReached
+from likeness.errors import LimitReached, Suspended
 from studio.models import PersonalModel, SlotChoice
 
 
@@ -59,7 +59,11 @@ def is_usable(model) -> bool:
 
 
 def ensure_usable(model) -> None:
-    """Raise LimitReached (409 limit_reached in the API) for a model beyond the plan's slots."""
+    """Raise Suspended (403 suspended) for a model staff suspended, LimitReached (409
+    limit_reached in the API) for a model beyond the plan's slots."""
+    if model.is_suspended:
+        raise Suspended(f"The model {model.name!r} is suspended by the operator and cannot be "
+                        "trained or used for new images.", model_id=str(model.pk))
     if not is_usable(model):
         plan = model.user.plan_info
         raise LimitReached(

@@ -8,6 +8,7 @@ urlpatterns = [
     path("dashboard/models/<uuid:pk>/", views.model_detail, name="model_detail"),
     path("dashboard/models/<uuid:pk>/photos/", views.model_photos, name="model_photos"),
     path("dashboard/models/<uuid:pk>/review/", views.model_review, name="model_review"),
+    path("dashboard/models/<uuid:pk>/consent/", views.model_consent, name="model_consent"),
     path("dashboard/models/<uuid:pk>/delete", views.model_delete, name="model_delete"),
     path("dashboard/models/<uuid:pk>/photos/<uuid:photo_id>/delete", views.model_photo_delete,
          name="model_photo_delete"),

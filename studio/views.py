@@ -15,10 +15,18 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from likeness.errors import Conflict, DomainError, InsufficientCredits, LimitReached, show
+from likeness.errors import (
+    Conflict,
+    ConsentMismatch,
+    DomainError,
+    InsufficientCredits,
+    InvalidInput,
+    LimitReached,
+    show,
+)
 from likeness.files import serve_file
-from studio import actions, catalogue, identity
-from studio.forms import ModelDetailsForm, TrainingForm
+from studio import actions, catalogue, consent, identity
+from studio.forms import ConsentForm, ModelDetailsForm, TrainingForm
 from studio.models import PersonalModel, TrainingPhoto
 from studio.slots import slots
 from studio.uploads import read_uploads
@@ -193,6 +201,56 @@ def model_review(request, pk):
         "holdout_min": catalogue.HOLDOUT_MIN_PHOTOS,
         "holdout_photos": 0 if model.is_pet else catalogue.HOLDOUT_PHOTOS,
         "likeness_test": settings.LIKENESS_VALIDATION and not model.is_pet,
+        **_consent_context(model),
+    })
+
+
+def _consent_context(model) -> dict:
+    state = consent.status(model)
+    return {"consent_status": state, "consent_label": consent.STATUS_LABELS[state],
+            "consent_ok": state in ("not_required", "verified", "overridden"),
+            "consent_record": consent.current(model) or model.consents.first()}
+
+
+@login_required
+def model_consent(request, pk):
+    """Consent for a person's face, before training: the statements, and for an adult a
+    selfie (the camera through static/js/consent.js, or a photo from the device) that must
+    match the training photos. A mismatch is explained here, and recorded for staff."""
+    model = _model(request, pk)
+    if not consent.required(model):
+        messages.info(request, "Models of pets need no consent.")
+        return redirect("model_review", pk=model.pk)
+    form = ConsentForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if model.is_child:
+                consent.give_guardian_statement(
+                    model, request.user, rights_confirmed=data["rights_confirmed"],
+                    guardian_confirmed=data["guardian_confirmed"])
+            else:
+                selfie = data["selfie"]
+                if selfie is None:
+                    raise InvalidInput("selfie", "Take a selfie (or choose a photo of "
+                                                         "the person, taken now) first.")
+                consent.give_selfie(model, request.user, selfie=selfie.read(),
+                                    rights_confirmed=data["rights_confirmed"])
+        except ConsentMismatch as exc:
+            form.add_error("selfie", exc.message)
+        except DomainError as exc:
+            show(request, exc, form)
+        else:
+            messages.success(request, "Thank you: consent is recorded. You can start the "
+                                      "training now.")
+            return redirect("model_review", pk=model.pk)
+    photos = list(model.photos.all()[:6])
+    return render(request, "studio/consent.html", {
+        "model": model, "form": form, "photos": photos, "step": 3, **_limits(len(photos)),
+        "rights_statement": consent.RIGHTS_STATEMENT,
+        "selfie_statement": consent.SELFIE_STATEMENT,
+        "guardian_statement": consent.GUARDIAN_STATEMENT,
+        "keep_selfies": settings.CONSENT_KEEP_SELFIES, **_consent_context(model),
     })
 
 
@@ -203,6 +261,7 @@ def model_detail(request, pk):
     return render(request, "studio/detail.html", {
         "model": model, "photos": photos, **_limits(len(photos)),
         "samples": list(model.validation_samples.all()),
+        **_consent_context(model),
         "run": model.runs.first(), "training_credits": settings.TRAINING_CREDITS,
     })
 

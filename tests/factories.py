@@ -15,7 +15,8 @@ from accounts.models import User
 from api.keys import create_api_key
 from fakes.images import safetensors_bytes
 from generation.models import Generation, Image
-from studio.models import PersonalModel
+from studio import consent
+from studio.models import Consent, PersonalModel
 
 PASSWORD = "correct-horse-battery-9"
 
@@ -93,3 +94,16 @@ def enable_totp(user) -> str:
 
 def totp_code(secret: str) -> str:
     return f"{hotp_value(secret, int(time.time()) // mfa_settings.TOTP_PERIOD):06d}"
+
+
+def consent_for(model, *, user=None, distance=0.3):
+    """A verified consent for the model's photos as they are now, as studio.consent records one
+    after a matching selfie (or, for a child, the guardian's statement). The selfie check itself
+    is tested in tests/studio/test_consent.py and the browser test of the camera."""
+    method = Consent.Method.GUARDIAN if model.is_child else Consent.Method.SELFIE
+    return Consent.objects.create(
+        model=model, user=user or model.user, method=method, status=Consent.Status.VERIFIED,
+        statement=consent.RIGHTS_STATEMENT, photos_digest=consent.photos_digest(model),
+        photo_count=model.photos.count(),
+        match_distance=None if model.is_child else distance,
+        threshold=None if model.is_child else 0.6)

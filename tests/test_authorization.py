@@ -58,6 +58,7 @@ MATRIX: dict[str, tuple[tuple[str, ...], str]] = {
     "dashboard/models/<uuid:pk>/photos/<uuid:photo_id>/file": (
         ("GET",), f"/dashboard/models/{M}/photos/{P}/file"),
     "dashboard/models/<uuid:pk>/train": (("POST",), f"/dashboard/models/{M}/train"),
+    "dashboard/models/<uuid:pk>/consent/": (("GET", "POST"), f"/dashboard/models/{M}/consent/"),
     "dashboard/training/<uuid:pk>/": (("GET",), f"/dashboard/training/{R}/"),
     "dashboard/training/<uuid:pk>/status": (("GET",), f"/dashboard/training/{R}/status"),
     "dashboard/training/<uuid:pk>/cancel": (("POST",), f"/dashboard/training/{R}/cancel"),
@@ -79,6 +80,7 @@ MATRIX: dict[str, tuple[tuple[str, ...], str]] = {
     "api/v1/models/<model_id>/photos/<photo_id>/thumbnail": (
         ("GET",), f"/api/v1/models/{M}/photos/{P}/thumbnail"),
     "api/v1/models/<model_id>/train": (("POST",), f"/api/v1/models/{M}/train"),
+    "api/v1/models/<model_id>/consent": (("GET", "POST"), f"/api/v1/models/{M}/consent"),
     "api/v1/models/<model_id>/cancel": (("POST",), f"/api/v1/models/{M}/cancel"),
     "api/v1/trainings/<training_id>": (("GET",), f"/api/v1/trainings/{R}"),
     "api/v1/models/<model_id>/packs/<pack_id>": (
@@ -96,7 +98,9 @@ TOKEN_ROUTES = {
                                                              "photos.zip",
     "s/<str:token>": "/s/wrong-token",
     "s/<str:token>/image": "/s/wrong-token/image",
+    "s/<str:token>/report": "/s/wrong-token/report",
     "account-deleted/<str:token>/": "/account-deleted/wrong-token/",
+    "terms/<slug:page>/": None,  # the operator's public terms pages
     "outbox/<str:name>": None,
     # The pack is public; the personal model posted with it is the caller's or refused
     # (tests/generation/test_packs.py::test_refusals_change_nothing).
@@ -104,12 +108,13 @@ TOKEN_ROUTES = {
     "accounts/^confirm-email/(?P<key>[-:\\w]+)/$": None,
     "accounts/^password/reset/key/(?P<uidb36>[0-9A-Za-z]+)-(?P<key>.+)/$": None,
 }
-STAFF_PREFIX = settings.ADMIN_PATH
+# The admin and the staff pages (their staff-only checks: below, and tests/safety).
+STAFF_PREFIXES = (settings.ADMIN_PATH, "staff/")
 
 
 def test_every_object_route_is_in_the_matrix():
     missing = sorted(r for r in discovered_routes() if r not in MATRIX and r not in
-                     TOKEN_ROUTES and not r.startswith(STAFF_PREFIX))
+                     TOKEN_ROUTES and not r.startswith(STAFF_PREFIXES))
     assert not missing, ("add these routes to tests/security/test_authorization.py (MATRIX "
                          f"or TOKEN_ROUTES): {missing}")
     gone = sorted(set(MATRIX) - discovered_routes())
@@ -143,7 +148,7 @@ CASES = [(route, method) for route, (methods, _) in MATRIX.items() for method in
 
 
 def _call(client, method, url):
-    if method == "POST" and url.endswith("/photos"):  # the API's upload: multipart
+    if method == "POST" and url.endswith(("/photos", "/consent")):  # the API's uploads
         from django.core.files.uploadedfile import SimpleUploadedFile
 
         return client.post(url, {"files": [SimpleUploadedFile("a.png", png_bytes())]})
@@ -209,7 +214,7 @@ def test_every_staff_object_page_is_staff_only(objects, alice, client, db):
     for url in urls:
         client.logout()
         response = client.get(url)
-        if url.startswith("/" + STAFF_PREFIX):  # the admin's path is no one else's business
+        if url.startswith("/" + settings.ADMIN_PATH):  # the admin's path is no one else's business
             assert response.status_code == 404, url
         else:
             assert response.status_code == 302 and re.match(r"^/accounts/login/", response[

@@ -193,10 +193,12 @@ def delete_image(request: HttpRequest, image_id: str):
     return Status(204, None)
 
 
-@router.post("/images/{image_id}/share", response={200: ShareOut, **ERRORS_READ},
+@router.post("/images/{image_id}/share", response={200: ShareOut, 403: ErrorOut, **ERRORS_READ},
              summary="Share an image",
              description="A public link to this image alone, with an unguessable token. Sharing "
-                         "a shared image returns its link again.")
+                         "a shared image returns its link again. 403 sharing_not_allowed for an "
+                         "image of a child's model (never shared by link) or of a suspended "
+                         "model.")
 def share_image(request: HttpRequest, image_id: str):
     image = owned(Image.objects, request.auth, image_id, "image")
     sharing.share(image)

@@ -7,7 +7,7 @@ from functools import wraps
 from django.db.models import Count, OuterRef, Subquery
 from django.http import HttpRequest
 from django.urls import reverse
-from ninja import File, Query, Router, Status
+from ninja import File, Form, Query, Router, Status
 from ninja.decorators import decorate_view
 from ninja.files import UploadedFile
 
@@ -15,8 +15,18 @@ from api.errors import ERRORS_AUTH, ERRORS_CHANGE, ERRORS_READ, ErrorOut, error_
 from api.pagination import PageParams
 from api.routes.images import _binary, _serve
 from api.routes.lookup import owned
-from api.schemas import ModelIn, ModelListOut, ModelOut, PhotoListOut, PhotoUploadOut
+from api.schemas import (
+    ConsentOut,
+    ConsentStateOut,
+    ModelIn,
+    ModelListOut,
+    ModelOut,
+    PhotoListOut,
+    PhotoUploadOut,
+)
+from likeness.errors import InvalidInput
 from likeness.pagination import paginate
+from studio import consent
 from studio.actions import add_photos, create_model, delete_model, delete_photo
 from studio.models import PersonalModel, TrainingPhoto
 from studio.uploads import read_uploads
@@ -49,6 +59,8 @@ def model_out(request: HttpRequest, model: PersonalModel) -> dict:
         "steps": model.steps,
         "learning_rate": model.learning_rate,
         "lora_rank": model.lora_rank,
+        "consent_status": consent.status(model),
+        "suspended": model.is_suspended,
         "default_lora_scale": model.default_lora_scale,
         "likeness_report": _report(model.likeness_report),
         "created_at": model.created_at,
@@ -196,3 +208,78 @@ def photo_file(request: HttpRequest, model_id: str, photo_id: str):
 def photo_thumbnail(request: HttpRequest, model_id: str, photo_id: str):
     photo = _photo(request, model_id, photo_id)
     return _serve(photo.thumbnail, "image/webp", f"photo-{photo.id}-thumb.webp")
+
+
+# --- Consent for a person's face (studio.consent) ---------------------------------------------
+def _multipart_only(run, message: str):
+    @wraps(run)
+    def guarded(request: HttpRequest, *args, **kwargs):
+        if request.content_type != "multipart/form-data":
+            return error_response(415, "unsupported_media_type", message,
+                                  {"content_type": request.content_type or ""})
+        return run(request, *args, **kwargs)
+
+    return guarded
+
+
+def consent_out(record) -> dict:
+    return {"id": record.pk, "model_id": str(record.model_id), "method": record.method,
+            "status": record.status, "valid": record.is_valid,
+            "match_distance": record.match_distance, "threshold": record.threshold,
+            "photo_count": record.photo_count, "message": record.message,
+            "created_at": record.created_at}
+
+
+def _statements(model) -> list[str]:
+    if not consent.required(model):
+        return []
+    second = consent.GUARDIAN_STATEMENT if model.is_child else consent.SELFIE_STATEMENT
+    return [consent.RIGHTS_STATEMENT, second]
+
+
+@router.get("/models/{model_id}/consent", response={200: ConsentStateOut, **ERRORS_READ},
+            summary="A model's consent",
+            description="Whether the model needs consent before training, how it is given, the "
+                        "statements to confirm, and where it stands.")
+def get_consent(request: HttpRequest, model_id: str):
+    model = owned(PersonalModel.objects, request.auth, model_id, "model")
+    record = consent.current(model) or model.consents.first()
+    return {"required": consent.required(model),
+            "method": consent.method_for(model) if consent.required(model) else None,
+            "status": consent.status(model), "statements": _statements(model),
+            "consent": consent_out(record) if record else None}
+
+
+@router.post(
+    "/models/{model_id}/consent",
+    response={201: ConsentOut, 413: ErrorOut, 415: ErrorOut, 422: ErrorOut, 429: ErrorOut,
+              **ERRORS_CHANGE},
+    summary="Give consent for a model's face",
+    description="multipart/form-data. `rights_confirmed=true` (the first statement of GET "
+                "/models/{id}/consent) and, for a man, woman or person, `selfie`: a photo of "
+                "the person, taken now (JPEG, PNG or WebP), whose face must match the training "
+                "photos' faces (median distance at most the threshold, 0.6). For a child, "
+                "`guardian_confirmed=true` instead of the selfie. 201 with the consent; 422 "
+                "consent_mismatch when the faces do not match (the attempt is kept for staff "
+                "to review; details: consent_id, match_distance, threshold), 422 "
+                "validation_error for no face, several faces or a statement not confirmed; "
+                "409 conflict for a pet or a model already training. The selfie is not kept "
+                "unless the operator keeps them (CONSENT_KEEP_SELFIES).")
+@decorate_view(lambda run: _multipart_only(run, "Send the consent as multipart/form-data: "
+                                              "rights_confirmed, and the selfie (or, for a "
+                                              "child, guardian_confirmed)."))
+def give_consent(request: HttpRequest, model_id: str, rights_confirmed: Form[bool] = False,
+                 guardian_confirmed: Form[bool] = False,
+                 selfie: File[UploadedFile] = None):
+    model = owned(PersonalModel.objects, request.auth, model_id, "model")
+    if model.is_child:
+        record = consent.give_guardian_statement(model, request.auth,
+                                                 rights_confirmed=rights_confirmed,
+                                                 guardian_confirmed=guardian_confirmed)
+    else:
+        if selfie is None and not model.is_pet:
+            raise InvalidInput("selfie", "Send the selfie in a field named 'selfie'.")
+        record = consent.give_selfie(model, request.auth,
+                                     selfie=selfie.read(consent.SELFIE_MAX_BYTES + 1)
+                                     if selfie else b"", rights_confirmed=rights_confirmed)
+    return Status(201, consent_out(record))

@@ -57,7 +57,10 @@ def _runs(user):
              summary="Train a personal model",
              description="Charges the training's credits and starts the pipeline (packaging → "
                          "uploading → training → publishing → done). 402 insufficient_credits; "
-                         "409 conflict when the model is training or trained; 422 for too few "
+                         "409 conflict when the model is training or trained, 409 "
+                         "consent_required when a person's model has no consent for its photos "
+                         "(POST /models/{id}/consent), 403 suspended for a model staff "
+                         "suspended; nothing is charged or queued then; 422 for too few "
                          "photos or parameters out of range. Honours Idempotency-Key: a retry "
                          "with the same key and body returns the first answer and charges "
                          "nothing again; the same key with another body is 409. 429 "

@@ -8,4 +8,5 @@ from likeness.settings.core import *  # noqa: F403
 from likeness.settings.jobs import *  # noqa: F403
 from likeness.settings.product import *  # noqa: F403
 from likeness.settings.providers import *  # noqa: F403
+from likeness.settings.safety import *  # noqa: F403
 from likeness.settings.security import *  # noqa: F403

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "gallery",
     "api",
     "privacy",
+    "safety",
     "web",
     "django.contrib.admin",
     "django.contrib.auth",

@@ -23,19 +23,22 @@ TERMINAL = ("succeeded", "failed", "canceled")
 class Takes:
     """What a Replicate model takes (docs/providers.md): its steps' ceiling (0: none), the name
     of its guidance input (cog-flux's official models call it `guidance`, trained versions
-    `guidance_scale`), and whether it makes several images per prediction."""
+    `guidance_scale`), whether it makes several images per prediction, and whether it takes
+    `disable_safety_checker` (the pro models take `safety_tolerance` instead, left at its
+    default)."""
 
     max_steps: int
     guidance: str = ""
     several: bool = True
+    safety_switch: bool = True
 
 
 MODELS = {
     "flux-schnell": ("black-forest-labs/flux-schnell", Takes(4)),
     "flux-dev": ("black-forest-labs/flux-dev", Takes(50, "guidance")),
-    "flux-pro": ("black-forest-labs/flux-1.1-pro", Takes(0, several=False)),
+    "flux-pro": ("black-forest-labs/flux-1.1-pro", Takes(0, several=False, safety_switch=False)),
     "flux-2-dev": ("black-forest-labs/flux-2-dev", Takes(0, several=False)),
-    "flux-2-pro": ("black-forest-labs/flux-2-pro", Takes(0, several=False)),
+    "flux-2-pro": ("black-forest-labs/flux-2-pro", Takes(0, several=False, safety_switch=False)),
 }
 LORA_MODEL_TAKES = Takes(50, "guidance")  # black-forest-labs/flux-dev-lora
 TRAINED_TAKES = Takes(50, "guidance_scale")  # a version made by ostris/flux-dev-lora-trainer
@@ -102,6 +105,9 @@ class ReplicateProvider(ImageProvider):
     def inputs(self, request: ImageRequest, takes: Takes) -> dict:
         inputs = {"prompt": request.prompt, "aspect_ratio": request.aspect_ratio,
                   "seed": request.seed, "output_format": "jpg"}
+        if takes.safety_switch:
+            # Sent, not left to the default: the checker is on for every request, always.
+            inputs["disable_safety_checker"] = False
         if takes.several:
             inputs["num_outputs"] = request.num_images
         if request.steps and takes.max_steps:

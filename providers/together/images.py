@@ -54,6 +54,8 @@ class TogetherProvider(StainlessProvider):
             "prompt": request.prompt, "width": request.width, "height": request.height,
             "n": request.num_images, "seed": request.seed, "response_format": "url",
             "output_format": "jpeg",
+            # Sent, not left to the default: the checker is on for every request, always.
+            "disable_safety_checker": False,
         }
         if request.steps and model not in UNTUNABLE:
             body["steps"] = request.steps

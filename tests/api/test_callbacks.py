@@ -18,6 +18,7 @@ from likeness.http import check_public_url as check_url
 from studio import actions
 from studio.models import TrainingRun
 from tests.api.conftest import assert_error
+from tests.factories import consent_for
 from tests.studio.photos import person_jpeg
 
 
@@ -50,6 +51,7 @@ def model(alice, settings):
     grant(alice, 100, reason="test", reference="test:callbacks")
     model = actions.create_model(alice, name="Alice", subject_class="woman")
     actions.add_photos(model, [(f"{i}.jpg", person_jpeg(i)) for i in range(5)])
+    consent_for(model)  # the consent selfie matched (tests/studio/test_consent.py)
     return model
 
 

@@ -15,6 +15,7 @@ from studio import actions
 from studio.models import TrainingRun
 from tests.api.conftest import assert_error
 from tests.conftest import requires_postgres
+from tests.factories import consent_for
 from tests.studio.photos import person_jpeg
 
 
@@ -23,6 +24,7 @@ def model(alice):
     grant(alice, 100, reason="test", reference="test:idem")
     model = actions.create_model(alice, name="Alice", subject_class="woman")
     actions.add_photos(model, [(f"{i}.jpg", person_jpeg(i)) for i in range(5)])
+    consent_for(model)  # the consent selfie matched (tests/studio/test_consent.py)
     return model
 
 
@@ -60,6 +62,7 @@ def test_keys_belong_to_one_account(alice_api, bob_api, model, bob):
 def test_errors_are_replayed_too_and_nothing_is_charged(bob_api, bob):
     model = actions.create_model(bob, name="Bob", subject_class="man")
     actions.add_photos(model, [(f"{i}.jpg", person_jpeg(i)) for i in range(5)])
+    consent_for(model)
     first = train(bob_api, model, key="poor")
     assert_error(first, 402, "insufficient_credits")
     grant(bob, 100, reason="test", reference="test:bob")
@@ -94,6 +97,7 @@ def test_concurrent_retries_with_one_key_charge_once(alice):
     grant(alice, 100, reason="test", reference="test:concurrent-idem")
     model = actions.create_model(alice, name="Alice", subject_class="woman")
     actions.add_photos(model, [(f"{i}.jpg", person_jpeg(i)) for i in range(5)])
+    consent_for(model)
     raw = create_api_key(alice, "retries")[1]
     barrier = threading.Barrier(8)
     answers = []

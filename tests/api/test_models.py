@@ -7,8 +7,8 @@ from studio.models import PersonalModel
 from tests.api.conftest import assert_error
 
 FIELDS = {"id", "name", "subject_class", "trigger_word", "status", "photo_count",
-          "cover_thumbnail_url", "steps", "learning_rate", "lora_rank", "default_lora_scale",
-          "likeness_report", "created_at", "updated_at"}
+          "cover_thumbnail_url", "steps", "learning_rate", "lora_rank", "consent_status",
+          "suspended", "default_lora_scale", "likeness_report", "created_at", "updated_at"}
 
 
 def create(client, **body):
@@ -33,6 +33,8 @@ def test_create_answers_201_with_the_contract_fields(alice, alice_api):
         "steps": 1000,
         "learning_rate": 0.0004,
         "lora_rank": 16,
+        "consent_status": "missing",
+        "suspended": False,
         "default_lora_scale": None,
         "likeness_report": None,
         "created_at": body["created_at"],

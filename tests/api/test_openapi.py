@@ -28,6 +28,7 @@ EXPECTED = {
     "/api/v1/pack-runs/{run_id}": {"get"},
     "/api/v1/packs": {"get"},
     "/api/v1/prompts/expand": {"post"},
+    "/api/v1/models/{model_id}/consent": {"get", "post"},
     "/api/v1/models/{model_id}/cancel": {"post"},
     "/api/v1/trainings": {"get"},
     "/api/v1/trainings/{training_id}": {"get"},

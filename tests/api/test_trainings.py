@@ -7,6 +7,7 @@ from credits.actions import get_balance, grant
 from studio import actions
 from studio.models import TrainingRun
 from tests.api.conftest import assert_error
+from tests.factories import consent_for
 from tests.studio.photos import person_jpeg
 
 
@@ -15,6 +16,7 @@ def model(alice):
     grant(alice, 100, reason="test", reference="test:api-train")
     model = actions.create_model(alice, name="Alice", subject_class="woman")
     actions.add_photos(model, [(f"{i}.jpg", person_jpeg(i)) for i in range(5)])
+    consent_for(model)  # the consent selfie matched (tests/studio/test_consent.py)
     return model
 
 
@@ -61,6 +63,7 @@ def test_bad_training_requests(alice_api, bob_api, model, alice):
 def test_too_few_credits_is_402(bob_api, bob):
     model = actions.create_model(bob, name="Bob", subject_class="man")
     actions.add_photos(model, [(f"{i}.jpg", person_jpeg(i)) for i in range(5)])
+    consent_for(model)
     response = bob_api.post(f"/api/v1/models/{model.id}/train", {},
                             content_type="application/json")
     assert_error(response, 402, "insufficient_credits")

@@ -13,6 +13,7 @@ from studio import slots as enforcement
 from studio.actions import start_training
 from studio.models import PersonalModel
 from tests.billing.conftest import PRICES
+from tests.factories import consent_for
 from tests.studio.photos import person_jpeg
 
 
@@ -92,6 +93,7 @@ def test_a_usable_model_still_trains_after_a_downgrade(alice, stripe_fake, deliv
     grant(alice, 100, reason="test", reference="test:alice")
     keep = studio.create_model(alice, name="Keep", subject_class="woman")
     studio.add_photos(keep, [(f"{i}.jpg", person_jpeg(i)) for i in range(5)])
+    consent_for(keep)
     extra = studio.create_model(alice, name="Extra", subject_class="woman")
     deliver.all(stripe_fake.change_price(Subscription.objects.get(user=alice).stripe_id,
                                          PRICES["creator"]))

@@ -23,6 +23,7 @@ from providers.demo import faces as demo_faces
 from studio import actions
 from studio.models import PersonalModel
 from tests import faces_data
+from tests.factories import consent_for
 from tests.storage import stored_names
 from tests.studio.photos import encode, person_jpeg, scene
 
@@ -37,6 +38,7 @@ def train(user, run_jobs, photos=None) -> PersonalModel:
     grant(user, 200, reason="test", reference="test:likeness")
     model = actions.create_model(user, name="Eileen", subject_class="woman")
     actions.add_photos(model, photos or [(f"{i}.jpg", person_jpeg(i)) for i in range(5)])
+    consent_for(model)  # the consent selfie matched
     actions.start_training(model)
     run_jobs()
     model.refresh_from_db()

@@ -13,7 +13,9 @@ from PIL import Image as PILImage
 
 from credits.actions import get_balance, ledger_is_consistent
 from credits.models import CreditEntry
+from generation import provenance
 from generation.actions import create_generation
+from generation.catalogue import BASE_MODELS
 from generation.images import THUMBNAIL_SIZE
 from generation.models import Generation, Image
 from generation.results import store_image
@@ -114,9 +116,12 @@ def test_success_stores_original_and_thumbnail_with_metadata(alice, run_jobs):
 
         with default_storage.open(image.file.name) as handle:
             original = handle.read()
-        # The stored original is exactly what the provider made for this seed.
-        assert original == encode_png(render("a lighthouse at dusk", seed, 1344, 768),
-                                      "a lighthouse at dusk", seed)
+        # The stored original is exactly what the provider made for this seed, with the
+        # provenance metadata inserted (generation.provenance) and nothing re-encoded.
+        made = encode_png(render("a lighthouse at dusk", seed, 1344, 768),
+                          "a lighthouse at dusk", seed)
+        assert original == provenance.stamp(made, system=BASE_MODELS[generation.base_model].name)
+        assert provenance.DIGITAL_SOURCE_TYPE in provenance.read_xmp(original)
         with PILImage.open(io.BytesIO(original)) as picture:
             assert (picture.format, picture.size) == ("PNG", (1344, 768))
 

@@ -23,6 +23,8 @@ SETUP = (
     "grant(user, 50, reason='test', reference='test:kill')\n"
     "model = actions.create_model(user, name='Kim', subject_class='person')\n"
     "actions.add_photos(model, [(f'{i}.jpg', person_jpeg(i)) for i in range(5)])\n"
+    "from tests.factories import consent_for\n"
+    "consent_for(model)\n"
     "run = actions.start_training(model)\n"
     "print(json.dumps(run.id.hex))\n"
 )

@@ -7,7 +7,8 @@ import pytest
 
 from accounts.plans import PACKS, PLANS
 from fakes.stripe import FakeStripe
-from tests.browser_fixtures import ROOT, running_stack
+from tests.browser.camera import filming, write_y4m
+from tests.browser_fixtures import CHROMIUM, ROOT, running_stack
 from tests.journey.checks import AXE, Findings
 
 PRICES = {
@@ -43,6 +44,21 @@ def journey_stack(tmp_path_factory, stripe_fake):
         stripe_fake.webhook_url = stack.base_url + "/webhooks/stripe"
         stripe_fake.auto_deliver = True
         yield stack
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    """The journey's Chromium, whose camera films the person in the photos (the consent
+    selfie): a video of the astronaut, as tests/studio/photos.py draws her."""
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("Debian's chromium is not installed (scripts/test installs it as root)")
+    from playwright.sync_api import sync_playwright
+
+    from tests.studio.photos import selfie
+
+    video = write_y4m(tmp_path_factory.mktemp("camera") / "selfie.y4m", selfie())
+    with sync_playwright() as playwright, filming(playwright, video) as chromium:
+        yield chromium
 
 
 @pytest.fixture(scope="session")

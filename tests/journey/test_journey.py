@@ -7,7 +7,9 @@ model → upload photos (two refused, with their reasons) → try to train on th
 progress to ready → generate with the personal model and a style → the images appear live →
 favourite, share (the link opened signed out), download, bulk-download a ZIP → upgrade the plan
 through the faked checkout → the usage page → an API key, and GET /api/v1/me with it → export
-the data → delete the account.
+the data → delete the account. Training goes through the consent step: refused without it,
+then a selfie taken with the browser's camera (Chromium's fake camera, filming the person in the
+photos) that matches them.
 
 The journey itself runs once, at desktop size in the light theme. At the three other
 combinations (desktop dark, phone light, phone dark) every main page is visited with the
@@ -29,6 +31,7 @@ from email import policy
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.camera import take_selfie
 from tests.journey.checks import SIZES, PageChecks, write_summary
 from tests.studio.photos import blurred_jpeg, person_jpeg
 
@@ -210,10 +213,25 @@ def test_customer_journey(journey_stack, browser, stripe_fake, axe_source, findi
     expect(page.locator("[data-meter-hint]")).to_contain_text("Enough to train")
     check(page, "model-photos-uploaded")
 
-    # ----- training on the free credits is refused, with a way out: buy credits
+    # ----- consent: training is refused without it; a selfie from the camera (Chromium's fake
+    # camera films the astronaut, who is in the photos) matches, and the review says so
     page.click("[data-continue]")
     page.wait_for_url("**/review/")
     check(page, "model-review")
+    expect(page.locator("[data-consent]")).to_have_attribute("data-consent", "missing")
+    page.get_by_role("button", name=re.compile("Start training")).click()
+    expect(page.locator("[data-form-error]")).to_contain_text("only with their consent")
+    page.locator("[data-consent-link]").click()
+    page.wait_for_url("**/consent/")
+    check(page, "model-consent")
+    take_selfie(page)
+    page.check("input[name=rights_confirmed]")
+    check(page, "model-consent-selfie-taken", keyboard=True)
+    page.locator("[data-consent-submit]").click()
+    page.wait_for_url("**/review/")
+    expect(page.locator("[data-consent]")).to_have_attribute("data-consent", "verified")
+
+    # ----- training on the free credits is refused, with a way out: buy credits
     page.fill("input[name=steps]", "900")
     page.get_by_role("button", name=re.compile("Start training")).click()
     error = page.get_by_text(re.compile("Training costs 20 credits and your balance is 5"))

@@ -10,7 +10,9 @@ from PIL import Image as PILImage
 
 from credits.actions import get_balance, ledger_is_consistent
 from credits.models import CreditEntry
+from generation import provenance
 from generation.actions import create_generation
+from generation.catalogue import BASE_MODELS
 from generation.models import Generation
 from tests.factories import make_personal_model
 from tests.providers.conftest import add_replicate_model
@@ -109,7 +111,9 @@ def test_the_stored_original_is_the_providers_bytes(rich_alice, fakes, settings,
     image = generation.images.get()
     url = fakes.together.generations[-1]["response"]["data"][0]["url"]
     with default_storage.open(image.file.name) as handle:
-        assert handle.read() == fakes.together.file_bytes(url)
+        # The provider's bytes, with only our provenance metadata inserted (not re-encoded).
+        assert handle.read() == provenance.stamp(fakes.together.file_bytes(url),
+                                                 system=BASE_MODELS["flux-schnell"].name)
     # Provider URLs expire: ours does not depend on them.
     fakes.together.expire_all()
     with default_storage.open(image.file.name) as handle:

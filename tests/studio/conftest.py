@@ -3,6 +3,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from credits.actions import grant
 from studio import actions
+from tests.factories import consent_for
 from tests.studio.photos import person_jpeg
 
 
@@ -23,6 +24,7 @@ def model_with_photos(model):
     accepted, rejected = actions.add_photos(
         model, [(f"{i}.jpg", person_jpeg(i)) for i in range(5)])
     assert len(accepted) == 5 and not rejected
+    consent_for(model)  # the consent selfie matched (tests/studio/test_consent.py)
     return model
 
 

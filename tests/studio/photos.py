@@ -50,3 +50,19 @@ def person_jpeg(variant: int, **options) -> bytes:
 
 def blurred_jpeg(variant: int) -> bytes:
     return encode(scene(variant).filter(ImageFilter.GaussianBlur(6)))
+
+
+def selfie(subject=None, size=(640, 480), variant=0) -> Image.Image:
+    """A webcam frame of the subject (the astronaut by default): the face large and centred,
+    on a plain wall, as a consent selfie looks."""
+    rng = random.Random(1000 + variant)
+    frame = Image.new("RGB", size, tuple(rng.randint(150, 220) for _ in range(3)))
+    person = (subject or astronaut()).copy()
+    side = int(size[1] * 0.95)
+    person = person.resize((side, side), Image.Resampling.LANCZOS)
+    frame.paste(person, ((size[0] - side) // 2, (size[1] - side) // 2))
+    return frame
+
+
+def selfie_jpeg(subject=None, **options) -> bytes:
+    return encode(selfie(subject, **options))

@@ -4,6 +4,7 @@ from credits.actions import grant
 from likeness.errors import Conflict, InvalidInput, LimitReached
 from studio import actions, catalogue
 from studio.models import PersonalModel, TrainingPhoto
+from tests.factories import consent_for
 from tests.storage import stored_names
 from tests.studio.photos import blurred_jpeg, person_jpeg
 
@@ -68,14 +69,17 @@ def test_a_model_holds_at_most_30_photos(model, settings, monkeypatch):
     assert {r["code"] for r in rejected} == {"too_many_photos"}
     with pytest.raises(LimitReached):
         actions.add_photos(model, [("6.jpg", person_jpeg(6))])
+        consent_for(model)
 
 
 def test_queueing_needs_five_photos_and_valid_parameters(model, alice):
     grant(alice, 100, reason="test", reference="test:queue")
     actions.add_photos(model, [(f"{i}.jpg", person_jpeg(i)) for i in range(4)])
+    consent_for(model)
     with pytest.raises(InvalidInput):
         actions.queue_model(model)
     actions.add_photos(model, [("4.jpg", person_jpeg(4))])
+    consent_for(model)
     for bad in ({"steps": 50}, {"learning_rate": 1}, {"lora_rank": 0}, {"steps": "many"}):
         with pytest.raises(InvalidInput):
             actions.queue_model(model, **bad)
@@ -86,6 +90,7 @@ def test_queueing_needs_five_photos_and_valid_parameters(model, alice):
     assert queued.queued_at is not None and queued.runs.count() == 1
     with pytest.raises(Conflict):
         actions.add_photos(queued, [("5.jpg", person_jpeg(5))])
+        consent_for(queued)
     with pytest.raises(Conflict):
         actions.delete_photo(queued.photos.first())
 

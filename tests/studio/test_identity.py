@@ -15,7 +15,7 @@ from likeness.errors import InvalidInput
 from studio import actions, catalogue, identity, pipeline
 from studio.models import TrainingPhoto
 from tests import faces_data
-from tests.factories import key_client
+from tests.factories import consent_for, key_client
 from tests.storage import stored_names
 from tests.studio.photos import encode, scene
 
@@ -81,6 +81,7 @@ def test_training_refuses_a_stored_stranger_until_it_is_removed(model, alice):
     stranger = model.photos.get(filename="salley-0.jpg")
     assert stranger.identity == identity.DIFFERENT
     balance = get_balance(alice)
+    consent_for(model)  # the consent selfie matched
     with pytest.raises(InvalidInput) as info:
         actions.start_training(model)
     assert "salley-0.jpg looks like a different person" in info.value.message
@@ -88,6 +89,7 @@ def test_training_refuses_a_stored_stranger_until_it_is_removed(model, alice):
     assert model.status == model.Status.DRAFT and not model.runs.exists()
     assert get_balance(alice) == balance
     actions.delete_photo(stranger)
+    consent_for(model)  # the consent selfie matched
     assert actions.start_training(model)
 
 
@@ -112,6 +114,7 @@ def twelve_photos() -> list[tuple[str, bytes]]:
 def test_with_enough_photos_two_are_held_out_of_training_the_same_each_time(model, alice):
     accepted, rejected = actions.add_photos(model, twelve_photos())
     assert len(accepted) == catalogue.HOLDOUT_MIN_PHOTOS and not rejected
+    consent_for(model)  # the consent selfie matched
     run = actions.start_training(model)
     model.refresh_from_db()
     held_out = set(model.photos.filter(held_out=True).values_list("pk", flat=True))
@@ -130,6 +133,7 @@ def test_with_enough_photos_two_are_held_out_of_training_the_same_each_time(mode
 
 def test_a_small_set_holds_nothing_out(model):
     actions.add_photos(model, photos_of("John Simm", 11))
+    consent_for(model)  # the consent selfie matched
     run = actions.start_training(model)
     model.refresh_from_db()
     assert not model.photos.filter(held_out=True).exists()

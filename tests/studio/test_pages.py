@@ -3,6 +3,7 @@
 from django.urls import reverse
 
 from studio import actions
+from tests.factories import consent_for
 from tests.studio.photos import person_jpeg
 
 
@@ -60,6 +61,7 @@ def test_the_dashboard_counts_models_against_the_slots(alice_client, alice):
     assert 'data-figure="models">0 <' in body and reverse("model_new") in body
     model = actions.create_model(alice, name="Me", subject_class="man")
     actions.add_photos(model, [("a.jpg", person_jpeg(1))])
+    consent_for(model)
     body = alice_client.get(reverse("dashboard")).content.decode()
     assert 'data-figure="models">1 <span' in body and ">of 1</span>" in body
 

@@ -21,6 +21,7 @@ from jobs.schedule import run_due
 from likeness.errors import Conflict, InvalidInput
 from studio import actions, pipeline, runs, tasks
 from studio.models import Cleanup, PersonalModel, TrainingRun
+from tests.factories import consent_for
 from tests.studio.photos import person_jpeg
 
 
@@ -29,6 +30,7 @@ def model(alice):
     grant(alice, 100, reason="test", reference="test:alice")
     model = actions.create_model(alice, name="Alice", subject_class="woman")
     actions.add_photos(model, [(f"{i}.jpg", person_jpeg(i)) for i in range(5)])
+    consent_for(model)  # the consent selfie matched (tests/studio/test_consent.py)
     return model
 
 
@@ -93,6 +95,7 @@ def test_a_failed_training_is_refunded_cleaned_and_explained(alice, run_jobs):
     grant(alice, 100, reason="test", reference="test:alice2")
     model = actions.create_model(alice, name="Bad [fail-training]", subject_class="man")
     actions.add_photos(model, [(f"{i}.jpg", person_jpeg(i)) for i in range(5)])
+    consent_for(model)
     run = actions.start_training(model)
     run_jobs()
     run.refresh_from_db()
@@ -138,6 +141,7 @@ def test_bad_requests_change_nothing(alice, model):
     with pytest.raises(InvalidInput):
         actions.start_training(model)
     actions.add_photos(model, [("x.jpg", person_jpeg(9))])
+    consent_for(model)
     with pytest.raises(InvalidInput):
         actions.start_training(model, provider="nowhere")
     with pytest.raises(InvalidInput):
@@ -155,6 +159,7 @@ def test_too_few_credits_records_nothing(bob):
 
     model = actions.create_model(bob, name="Bob", subject_class="man")
     actions.add_photos(model, [(f"{i}.jpg", person_jpeg(i)) for i in range(5)])
+    consent_for(model)
     with pytest.raises(InsufficientCredits):
         actions.start_training(model)
     model.refresh_from_db()

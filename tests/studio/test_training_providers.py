@@ -18,6 +18,7 @@ from fakes.replicate import TRAINER_VERSION
 from studio import actions, pipeline, runs, tasks
 from studio.models import Cleanup, PersonalModel, TrainingRun, WebhookDelivery
 from studio.pipeline import run_token
+from tests.factories import consent_for
 from tests.studio.photos import person_jpeg
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -50,6 +51,7 @@ def model(alice):
     grant(alice, 100, reason="test", reference="test:providers")
     model = actions.create_model(alice, name="Alice", subject_class="woman")
     actions.add_photos(model, [(f"{i}.jpg", person_jpeg(i)) for i in range(5)])
+    consent_for(model)  # the consent selfie matched (tests/studio/test_consent.py)
     return model
 
 

@@ -6,12 +6,13 @@ import re
 import pytest
 from django.urls import reverse
 
-from credits.actions import grant
+from credits.actions import get_balance, grant
 from studio import actions, catalogue
 from studio.models import PersonalModel, TrainingPhoto
+from tests.factories import consent_for
 from tests.storage import stored_names as stored_files
 from tests.studio.conftest import upload
-from tests.studio.photos import blurred_jpeg, person_jpeg
+from tests.studio.photos import blurred_jpeg, person_jpeg, selfie_jpeg
 
 
 def text(response):
@@ -64,9 +65,24 @@ def test_the_wizard_end_to_end(alice_client, alice):
     assert "5 photos · recommended 10–20" in text(review)
     assert text(review).count('data-verdict="passed"') == 5
     assert 'name="steps" value="1000"' in review.content.decode()
+    assert 'data-consent="missing"' in review.content.decode()
 
-    response = alice_client.post(reverse("model_review", args=[model.pk]), {
-        "steps": "1200", "learning_rate": "0.0004", "lora_rank": "16", "action": "queue"})
+    # No training without consent: refused on the form, nothing charged or queued.
+    queue = {"steps": "1200", "learning_rate": "0.0004", "lora_rank": "16", "action": "queue"}
+    response = alice_client.post(reverse("model_review", args=[model.pk]), queue)
+    assert response.status_code == 200 and "only with their consent" in text(response)
+    assert not model.runs.exists() and get_balance(alice) == 105
+
+    # The consent step: the statement and a selfie of the person in the photos.
+    consent_url = reverse("model_consent", args=[model.pk])
+    assert alice_client.get(consent_url).status_code == 200
+    response = alice_client.post(consent_url, {
+        "rights_confirmed": "on", "selfie": upload("selfie.jpg", selfie_jpeg())})
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "model_review", args=[model.pk])
+    assert 'data-consent="verified"' in text(alice_client.get(response["Location"]))
+
+    response = alice_client.post(reverse("model_review", args=[model.pk]), queue)
     assert response.status_code == 302
     run = model.runs.get()
     assert response["Location"] == reverse("training_detail", args=[run.pk])
@@ -197,6 +213,7 @@ def test_full_slots_list_the_models_instead_of_the_form(alice_client, alice, mod
 
 def test_queueing_with_too_few_photos_shows_the_error_and_keeps_a_draft(alice_client, model):
     actions.add_photos(model, [(f"{i}.jpg", person_jpeg(i)) for i in range(3)])
+    consent_for(model)
     response = alice_client.post(reverse("model_review", args=[model.pk]), {
         "steps": "2000", "learning_rate": "0.0004", "lora_rank": "16", "action": "queue"})
     assert response.status_code == 200
@@ -298,6 +315,7 @@ def test_starting_training_needs_the_credits(client, bob):
 
     model = actions.create_model(bob, name="Bob", subject_class="man")
     actions.add_photos(model, [(f"{i}.jpg", person_jpeg(i)) for i in range(5)])
+    consent_for(model)
     client.force_login(bob)
     response = client.post(reverse("model_review", args=[model.pk]), {
         "steps": "1000", "learning_rate": "0.0004", "lora_rank": "16", "action": "queue"})

@@ -12,7 +12,7 @@ NAV = [
     ("Dashboard", "dashboard", {"dashboard"},
      "M3 12 12 3l9 9M5 10v10h5v-6h4v6h5V10"),
     ("Models", "models", {"models", "model_new", "model_detail", "model_photos", "model_review",
-                          "model_delete"},
+                          "model_delete", "model_consent"},
      "M4 8V5h3m9-1h3v3m1 9v3h-3M8 20H5v-3m7-4a3 3 0 1 0 0-6 3 3 0 0 0 0 6m-5 4c1-2 3-3 5-3s4 "
      "1 5 3"),
     ("Training", "training_list", {"training_list", "training_detail"},
@@ -48,6 +48,10 @@ def nav_items(context):
     ]
     user = getattr(request, "user", None)
     if user is not None and user.is_staff:
+        items.append({"label": "Safety", "url": reverse("staff_safety"),
+                      "active": current in ("staff_safety", "staff_report", "staff_model",
+                                            "staff_audit"),
+                      "icon": "M12 3 4 6v6c0 4.5 3.4 8.3 8 9 4.6-.7 8-4.5 8-9V6zm0 6v4m0 3h.01"})
         items.append({"label": "Business", "url": reverse("business"),
                       "active": current == "business", "icon": "M4 19h16M6 16l4-5 3 3 5-7"})
         items.append({"label": "Admin", "url": reverse("admin:index"), "active": False,
