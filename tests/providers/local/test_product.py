@@ -14,6 +14,7 @@ from generation.actions import create_generation
 from generation.catalogue import MODEL_SIZES, PERSONAL_BASE_MODEL
 from studio import actions
 from studio.models import PersonalModel, TrainingRun
+from tests.factories import consent_for
 from tests.studio.photos import person_jpeg
 
 
@@ -48,6 +49,7 @@ def test_train_and_generate_on_the_local_engine(alice, local_engine, run_jobs, c
     grant(alice, 100, reason="test", reference="test:local")
     model = actions.create_model(alice, name="Alice", subject_class="woman")
     actions.add_photos(model, [(f"{i}.jpg", person_jpeg(i)) for i in range(5)])
+    consent_for(model)  # the selfie step (issue 18) is tested on its own
     run = actions.start_training(model)
     TrainingRun.objects.filter(pk=run.pk).update(steps=6, learning_rate=1e-2, lora_rank=4)
     run = wait_for(run, run_jobs)
