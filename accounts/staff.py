@@ -1,8 +1,11 @@
 """Staff pages (the admin and ours) open only to staff who have two-factor authentication on.
 
-The admin's own login form would skip allauth's second step, so its login and the admin for
-anonymous visitors lead to allauth's sign-in; a customer who is not staff gets a 404, as if
-there were no admin at that path."""
+The admin lives at ADMIN_PATH, which an operator may make hard to guess, so everything under it
+answers exactly as a path that does not exist (404) to anyone who is not signed-in staff,
+anonymous visitors included: its login page too. Staff sign in through the site's own sign-in
+(which asks for the second factor that the admin's login form would skip), e.g.
+/accounts/login/?next=/<ADMIN_PATH>, and the admin then opens. Our own staff pages (/staff/...)
+are no secret: they send an anonymous visitor to the sign-in."""
 
 from functools import wraps
 from urllib.parse import urlencode
@@ -13,6 +16,13 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
+
+
+def is_cleared_staff(user) -> bool:
+    """Whether `user` may see staff pages now: active staff, with two-factor authentication
+    when STAFF_REQUIRE_MFA asks for it."""
+    return bool(user.is_authenticated and user.is_active and user.is_staff and (
+        not settings.STAFF_REQUIRE_MFA or is_mfa_enabled(user)))
 
 
 def staff_check(request):
@@ -38,19 +48,23 @@ def staff_required(view):
     return wrapper
 
 
+PUBLIC_URLCONF = "likeness.public_urls"
+
+
 class StaffGuardMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
         self.prefix = "/" + settings.ADMIN_PATH
 
     def __call__(self, request):
-        if request.path.startswith(self.prefix):
-            if request.path == self.prefix + "logout/":
-                return self.get_response(request)
-            if request.path == self.prefix + "login/" and not request.user.is_authenticated:
-                target = request.GET.get("next") or self.prefix
-                return redirect(f"{reverse('account_login')}?{urlencode({'next': target})}")
-            answer = staff_check(request)
-            if answer is not None:
-                return answer
+        # "/admin" too, which Django would otherwise redirect to "/admin/".
+        if (request.path + "/").startswith(self.prefix):
+            user = request.user
+            if not (user.is_authenticated and user.is_active and user.is_staff):
+                # Resolved as if there were no admin: the very answer of a wrong path.
+                request.urlconf = PUBLIC_URLCONF
+            elif request.path != self.prefix + "logout/":
+                answer = staff_check(request)
+                if answer is not None:
+                    return answer
         return self.get_response(request)

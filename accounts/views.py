@@ -5,9 +5,10 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 
 from accounts.models import User
+from likeness.text import TextFieldsMixin
 
 
-class ProfileForm(forms.ModelForm):
+class ProfileForm(TextFieldsMixin, forms.ModelForm):
     class Meta:
         model = User
         fields = ["name"]

@@ -8,7 +8,7 @@ from ninja.parser import Parser
 
 from api import errors
 from api.auth import api_auth
-from api.routes import account, billing, catalogue, generations, images, models, trainings
+from api.routes import account, billing, catalogue, generations, images, models, packs, trainings
 
 DESCRIPTION = """
 The Likeness API: create personal models from your photos, generate images with credits and
@@ -70,4 +70,5 @@ api.add_router("", catalogue.router)
 api.add_router("", generations.router)
 api.add_router("", images.router)
 api.add_router("", models.router)
+api.add_router("", packs.router)
 api.add_router("", trainings.router)

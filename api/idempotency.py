@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from api.errors import error_response
 from api.models import IdempotencyRecord
+from likeness.text import text_problem
 
 WAIT_SECONDS = 30
 STALE_SECONDS = 120  # an unanswered record this old belongs to a dead process
@@ -42,9 +43,10 @@ def idempotent(run):
         key = request.headers.get("Idempotency-Key", "").strip()
         if not key:
             return run(request, *args, **kwargs)
-        if len(key) > 255:
+        if len(key) > 255 or text_problem(key):
             return error_response(422, "validation_error",
-                                  "The Idempotency-Key header is longer than 255 characters.",
+                                  "The Idempotency-Key header must be at most 255 characters, "
+                                  "none of them a control character.",
                                   {"field": "Idempotency-Key"})
         # Who is asking decides whose keys these are; authentication runs inside `run`, so an
         # anonymous request simply goes through and is refused there.

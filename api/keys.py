@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from api.models import ApiKey
+from likeness.text import clean_text
 
 KEY_PREFIX = "lk_"
 
@@ -16,8 +17,9 @@ def hash_key(raw: str) -> str:
 
 
 def create_api_key(user, name: str) -> tuple[ApiKey, str]:
-    """Returns the stored key and the raw key, which is never shown again."""
-    name = (name or "").strip()[:100] or "API key"
+    """Returns the stored key and the raw key, which is never shown again. InvalidInput for a
+    name that is not text (likeness.text)."""
+    name = clean_text((name or "").strip(), "name")[:100] or "API key"
     raw = KEY_PREFIX + secrets.token_urlsafe(32)
     key = ApiKey.objects.create(user=user, name=name, prefix=raw[:10], key_hash=hash_key(raw))
     return key, raw

@@ -10,14 +10,19 @@ from django.views.decorators.http import require_POST
 from api.callbacks import signing_secret
 from api.keys import create_api_key, revoke_api_key
 from api.models import ApiKey
+from likeness.errors import DomainError, show
 
 
 @login_required
 def api_keys(request):
     created_raw = None
     if request.method == "POST":
-        key, created_raw = create_api_key(request.user, request.POST.get("name", ""))
-        messages.success(request, f"API key “{key.name}” created. Copy it now.")
+        try:
+            key, created_raw = create_api_key(request.user, request.POST.get("name", ""))
+        except DomainError as exc:
+            show(request, exc)
+        else:
+            messages.success(request, f"API key “{key.name}” created. Copy it now.")
     keys = ApiKey.objects.filter(user=request.user)
     return render(request, "api/keys.html", {
         "keys": keys, "created_raw": created_raw, "signing_secret": signing_secret(request.user),

@@ -1,11 +1,12 @@
 """The query parameters of every list of the API (keyset pagination: likeness.pagination)."""
 
-from ninja import Field, Schema
+from ninja import Field
 
+from api.schemas import TextChecked
 from likeness.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
 
-class PageParams(Schema):
+class PageParams(TextChecked):
     """The query parameters of every list; list filters extend it."""
 
     limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT,

@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from ninja import Field, Schema
 from pydantic import ConfigDict, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 from generation.catalogue import (
     ASPECT_RATIOS,
@@ -15,6 +16,7 @@ from generation.catalogue import (
     MAX_IMAGES_PER_REQUEST,
 )
 from generation.styles import STYLES
+from likeness.text import text_problem
 from studio.models import PersonalModel
 
 # Built from the catalogue, so the OpenAPI enums follow it.
@@ -25,7 +27,28 @@ ModelStatus = Literal[tuple(PersonalModel.Status.values)]  # type: ignore[valid-
 StyleId = Literal[tuple(STYLES)]  # type: ignore[valid-type]
 
 
-class RequestSchema(Schema):
+def _texts(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _texts(item)
+
+
+class TextChecked(Schema):
+    """Every text a request sends, in its body or its query, is text (likeness.text): no NUL
+    or other control character, no unpaired surrogate (422 validation_error)."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def plain_text(cls, value):
+        for text in _texts(value):
+            if problem := text_problem(text):
+                raise PydanticCustomError("invalid_text", problem)
+        return value
+
+
+class RequestSchema(TextChecked):
     model_config = ConfigDict(extra="forbid")
 
 
@@ -364,9 +387,11 @@ class PhotoListOut(Schema):
 class RejectedPhotoOut(Schema):
     filename: str
     code: str = Field(description="unsupported_format, corrupt, empty, animated, file_too_large, "
-                                  "too_many_pixels, too_small, blurry, no_face, face_too_small, "
-                                  "multiple_faces, duplicate, near_duplicate, "
-                                  "different_person or too_many_photos.")
+                                  "too_many_pixels, decompression_bomb, request_pixel_limit (send "
+                                  "it again in another request), polyglot, trailing_data, "
+                                  "metadata_too_large, too_small, blurry, no_face, face_too_small, "
+                                  "multiple_faces, duplicate, near_duplicate, different_person or "
+                                  "too_many_photos.")
     reason: str = Field(description="What is wrong, for a person.")
 
 
@@ -424,3 +449,48 @@ class TrainingOut(Schema):
 class TrainingListOut(Schema):
     items: list[TrainingOut]
     next_cursor: str | None
+
+
+# --- Packs ----------------------------------------------------------------------------------
+class PackPromptOut(Schema):
+    title: str
+    style: str | None
+    aspect_ratio: str
+
+
+class PicturePackOut(Schema):
+    id: str = Field(description="The pack's id (its slug).")
+    name: str
+    description: str
+    subjects: list[str] = Field(description="The subject classes it is made for.")
+    images: int = Field(description="Pictures one run makes (one per prompt).")
+    credits: int = Field(description="The price of one run.")
+    prompts: list[PackPromptOut]
+
+
+class PicturePackIn(RequestSchema):
+    likeness_guarantee: bool | None = Field(
+        None, strict=True, description="As for POST /generations (default: the plan's).")
+
+
+class PicturePackRunOut(Schema):
+    id: str
+    pack: str | None = Field(description="The pack's id (null if staff deleted it).")
+    pack_name: str
+    model_id: str | None
+    credits_reserved: int
+    credits_charged: int = Field(description="Once finished: what was charged (failed images "
+                                             "are refunded).")
+    finished: bool
+    generations: list[GenerationOut]
+    created_at: datetime
+
+
+class ExpandIn(RequestSchema):
+    words: str = Field(max_length=2000, examples=["beach sunset, happy"])
+    model_id: str | None = Field(None, description="A ready personal model of yours.")
+    style: StyleId | None = None
+
+
+class ExpandOut(Schema):
+    prompt: str

@@ -7,7 +7,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 
 from accounts.plans import DEMO_CREDITS, PLANS
-from credits.models import CreditAccount, CreditEntry
+from credits import addresses
+from credits.models import CreditAccount, CreditEntry, WelcomedAddress
 from credits.signals import balance_changed
 from likeness.errors import InsufficientCredits  # noqa: F401  (raised here; callers catch it)
 
@@ -82,9 +83,20 @@ def adjust(user, delta: int, *, reason: str, actor=None) -> CreditEntry:
                       reference=f"adjust:{uuid.uuid4()}", actor=actor)
 
 
-def grant_signup_credits(user) -> CreditEntry:
-    return grant(user, PLANS["free"].monthly_credits, reason="Welcome credits (Free plan)",
-                 reference=f"signup:{user.public_id}")
+def grant_signup_credits(user) -> CreditEntry | None:
+    """The Free plan's credits for a new account, once per address: None when the address
+    (credits.addresses.normalise) has had them already, in an account since deleted too."""
+    seen = addresses.digests(user.email)
+    with transaction.atomic():
+        if WelcomedAddress.objects.filter(digest__in=seen).exists():
+            return None
+        try:
+            with transaction.atomic():
+                WelcomedAddress.objects.create(digest=seen[0])
+        except IntegrityError:  # the same address, signing up at this very moment
+            return None
+        return grant(user, PLANS["free"].monthly_credits, reason="Welcome credits (Free plan)",
+                     reference=f"signup:{user.public_id}")
 
 
 def grant_demo_credits(user) -> CreditEntry | None:

@@ -4,9 +4,10 @@ from django.contrib import admin
 from accounts.models import User
 from credits import actions
 from credits.models import CreditEntry
+from likeness.text import TextFieldsMixin
 
 
-class AdjustmentForm(forms.ModelForm):
+class AdjustmentForm(TextFieldsMixin, forms.ModelForm):
     """Staff add a ledger row only as an adjustment with a reason; nothing is ever edited."""
 
     user = forms.ModelChoiceField(queryset=User.objects.order_by("email"))

@@ -59,3 +59,14 @@ class CreditEntry(models.Model):
 
     def __str__(self):
         return f"{self.delta:+d} {self.reason}"
+
+
+class WelcomedAddress(models.Model):
+    """An address that has had the welcome credits, as a keyed digest that names no one
+    (credits.addresses). It is no part of any account, so it stays when one is deleted."""
+
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return self.digest[:12]

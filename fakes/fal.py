@@ -166,9 +166,11 @@ class FakeFal(FakeServer):
     def sign_webhook(self, delivery: WebhookDelivery) -> dict[str, str]:
         return self.sign(delivery.body)
 
-    def sign(self, body: bytes, *, timestamp: int | None = None) -> dict[str, str]:
-        """The headers fal sends with a webhook of this body (signed now, or at `timestamp`)."""
-        request_id = json.loads(body)["request_id"]
+    def sign(self, body: bytes, *, timestamp: int | None = None,
+             request_id: str | None = None) -> dict[str, str]:
+        """The headers fal sends with a webhook of this body (signed now, or at `timestamp`),
+        for the request it names (or `request_id`, for a body that names none)."""
+        request_id = request_id or json.loads(body)["request_id"]
         timestamp = str(int(time.time()) if timestamp is None else timestamp)
         message = "\n".join([request_id, self.user_id, timestamp,
                              hashlib.sha256(body).hexdigest()]).encode()

@@ -47,6 +47,7 @@ class ImageFilters:
     # first", which lists only scored images (those of personal models).
     min_likeness: int | None = None
     best_likeness: bool = False
+    pack: str | None = None  # a pack's slug: the images of its runs
 
     def apply(self, queryset: QuerySet) -> QuerySet:
         if self.model_id:
@@ -67,6 +68,8 @@ class ImageFilters:
             queryset = queryset.filter(created_at__gte=self.since)
         if self.until:
             queryset = queryset.filter(created_at__lt=self.until)
+        if self.pack:
+            queryset = queryset.filter(generation__pack_run__pack__slug=self.pack)
         if self.min_likeness is not None:
             queryset = queryset.filter(likeness__gte=self.min_likeness)
         if self.best_likeness:
@@ -77,7 +80,7 @@ class ImageFilters:
     def active(self) -> bool:
         return any([self.base_model, self.model_id, self.aspect_ratio, self.favorite is not None,
                     self.q.strip(), self.since, self.until, self.min_likeness is not None,
-                    self.best_likeness])
+                    self.best_likeness, self.pack])
 
     def scope(self, user) -> str:
         """Binds a cursor to this account, these filters and this order."""

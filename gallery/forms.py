@@ -2,7 +2,7 @@
 bookmarked. A value that does not parse is dropped (and shown as an error), never a 500."""
 
 import uuid
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from django import forms
 from django.http import QueryDict
@@ -10,6 +10,8 @@ from django.utils import timezone
 
 from gallery.filters import MAX_QUERY_LENGTH, ImageFilters
 from generation.catalogue import ASPECT_RATIOS, BASE_MODELS
+from generation.models import Pack
+from likeness.text import TextFieldsMixin
 from studio.models import PersonalModel
 
 SORTS = [("newest", "Newest first"), ("oldest", "Oldest first"),
@@ -22,7 +24,16 @@ def _start_of_day(day):
     return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
 
 
-class GalleryFilterForm(forms.Form):
+def _bounds(day) -> tuple[datetime, datetime]:
+    """The start of `day` and of the next one, as the database holds times (UTC)."""
+    try:
+        start = _start_of_day(day)
+        return start.astimezone(UTC), _start_of_day(day + timedelta(days=1)).astimezone(UTC)
+    except OverflowError:
+        raise forms.ValidationError("Choose a date between the years 1 and 9999.")
+
+
+class GalleryFilterForm(TextFieldsMixin, forms.Form):
     q = forms.CharField(required=False, max_length=MAX_QUERY_LENGTH, label="Search prompts")
     # A base model id or a personal model's id (a bookmarked model that is gone shows nothing).
     model = forms.CharField(required=False, label="Model", widget=forms.Select)
@@ -33,6 +44,7 @@ class GalleryFilterForm(forms.Form):
     since = forms.DateField(required=False, label="From")
     until = forms.DateField(required=False, label="To")
     sort = forms.ChoiceField(required=False, choices=SORTS, label="Order")
+    pack = forms.SlugField(required=False, label="Pack", widget=forms.Select)
     # "Hide below N": any score 0-100 in the address; the menu offers a few.
     min_likeness = forms.IntegerField(required=False, min_value=0, max_value=100,
                                       label="Likeness at least")
@@ -46,6 +58,20 @@ class GalleryFilterForm(forms.Form):
         if mine:
             choices.append(("Your models", mine))
         self.fields["model"].widget.choices = choices
+        self.fields["pack"].widget.choices = [("", "Any pack")] + [
+            (p.slug, p.name) for p in Pack.objects.only("slug", "name")]
+
+    def clean_since(self):
+        day = self.cleaned_data["since"]
+        if day:
+            _bounds(day)
+        return day
+
+    def clean_until(self):
+        day = self.cleaned_data["until"]
+        if day:
+            _bounds(day)
+        return day
 
     def clean_model(self):
         value = self.cleaned_data["model"].strip()
@@ -68,12 +94,13 @@ class GalleryFilterForm(forms.Form):
             aspect_ratio=data.get("aspect_ratio") or None,
             favorite=True if data.get("favorite") else None,
             q=(data.get("q") or "").strip(),
-            since=_start_of_day(data["since"]) if data.get("since") else None,
+            since=_bounds(data["since"])[0] if data.get("since") else None,
             # "To" is inclusive: everything before the next midnight.
-            until=_start_of_day(until + timedelta(days=1)) if until else None,
+            until=_bounds(until)[1] if until else None,
             oldest_first=data.get("sort") == "oldest",
             best_likeness=data.get("sort") == "likeness",
             min_likeness=data.get("min_likeness"),
+            pack=data.get("pack") or None,
         )
 
     def query(self) -> str:
@@ -81,7 +108,7 @@ class GalleryFilterForm(forms.Form):
         self.is_valid()
         data = getattr(self, "cleaned_data", {})
         params = {}
-        for name in ("q", "model", "aspect_ratio"):
+        for name in ("q", "model", "aspect_ratio", "pack"):
             if data.get(name):
                 params[name] = data[name]
         if data.get("favorite"):

@@ -34,6 +34,7 @@ from generation.tasks import run_generation
 from jobs.queue import enqueue
 from likeness.errors import Conflict, InvalidInput, NotFound
 from likeness.http import check_public_url
+from likeness.text import clean_text, visible
 from providers.routing import can_route
 from studio.models import PersonalModel
 from studio.slots import ensure_usable
@@ -47,8 +48,8 @@ def clean_request(*, prompt, aspect_ratio=DEFAULT_ASPECT_RATIO, num_images=1,
                   base_model=DEFAULT_BASE_MODEL, seed=None, steps=None, guidance=None,
                   negative_prompt="", style=None, lora_scale=None, likeness_guarantee=None,
                   likeness_min_score=None) -> dict:
-    prompt = (prompt or "").strip()
-    if not prompt:
+    prompt = clean_text((prompt or "").strip(), "prompt")
+    if not visible(prompt):  # empty, or only spaces and invisible characters
         raise InvalidInput("prompt", "Write a prompt: describe the picture you want.")
     if len(prompt) > MAX_PROMPT_LENGTH:
         raise InvalidInput("prompt", f"The prompt is {len(prompt):,} characters long; "
@@ -72,6 +73,7 @@ def clean_request(*, prompt, aspect_ratio=DEFAULT_ASPECT_RATIO, num_images=1,
         raise InvalidInput("steps", f"{model.name} takes at most {model.max_steps} steps.")
     if guidance is not None and not (0 <= guidance <= 20):
         raise InvalidInput("guidance", "Guidance must be between 0 and 20.")
+    clean_text(negative_prompt or "", "negative_prompt")
     if len(negative_prompt or "") > MAX_PROMPT_LENGTH:
         raise InvalidInput("negative_prompt", "The negative prompt is too long.")
     if style not in (None, "") and style not in STYLES:
@@ -142,7 +144,9 @@ def price(base_model: str, num_images: int, *, personal: bool = False) -> int:
     return credits_per_image(base_model, personal=personal) * num_images
 
 
-def _prepare(user, params: dict):
+def prepare(user, params: dict):
+    """A request checked and completed (personal model, style defaults, routing), not yet
+    recorded: (cleaned parameters, personal model or None). Raises like create_generation."""
     model_id = params.pop("model_id", None)
     callback_url = check_public_url(params.pop("callback_url", None))
     cleaned = clean_request(**params)
@@ -189,7 +193,8 @@ def _guarantee(user, asked, model) -> bool:
     return get_plan(user.plan).likeness_guarantee if asked is None else asked
 
 
-def _create(user, cleaned: dict, model, *, batch_id=None) -> Generation:
+def create_one(user, cleaned: dict, model, *, batch_id=None, pack_run=None,
+            pack_item="") -> Generation:
     width, height = size_for(cleaned["base_model"], cleaned["aspect_ratio"])
     seed = cleaned["seed"] if cleaned["seed"] is not None else random.randint(0, MAX_SEED - 8)
     cost = price(cleaned["base_model"], cleaned["num_images"], personal=model is not None)
@@ -213,6 +218,8 @@ def _create(user, cleaned: dict, model, *, batch_id=None) -> Generation:
         guidance=cleaned["guidance"],
         credits_reserved=cost,
         batch_id=batch_id,
+        pack_run=pack_run,
+        pack_item=pack_item,
         slots=["queued"] * cleaned["num_images"],
         callback_url=cleaned.get("callback_url", ""),
     )
@@ -227,9 +234,9 @@ def create_generation(user, **params) -> Generation:
 
     Raises InvalidInput, ModelNotFound, Conflict, LimitReached or credits.InsufficientCredits,
     in which case nothing was recorded."""
-    cleaned, model = _prepare(user, dict(params))
+    cleaned, model = prepare(user, dict(params))
     with transaction.atomic():
-        return _create(user, cleaned, model)
+        return create_one(user, cleaned, model)
 
 
 def create_batch(user, prompts: list[str], **params) -> list[Generation]:
@@ -241,16 +248,22 @@ def create_batch(user, prompts: list[str], **params) -> list[Generation]:
     if len(prompts) > MAX_BATCH_PROMPTS:
         raise InvalidInput("prompt", f"A batch holds at most {MAX_BATCH_PROMPTS} "
                                      f"prompts; this one has {len(prompts)}.")
-    prepared = [_prepare(user, {**params, "prompt": prompt}) for prompt in prompts]
+    prepared = [prepare(user, {**params, "prompt": prompt}) for prompt in prompts]
     batch_id = uuid.uuid4()
+    return create_prepared(user, prepared, lambda cleaned, model: create_one(
+        user, cleaned, model, batch_id=batch_id))
+
+
+def create_prepared(user, prepared: list[tuple[dict, object]], create) -> list:
+    """`create(cleaned, model)` for every prepared request in one transaction: all of them or
+    none (the credits for all must be there; InsufficientCredits then names the total)."""
     total = sum(price(c["base_model"], c["num_images"], personal=m is not None)
                 for c, m in prepared)
     try:
         with transaction.atomic():
-            return [_create(user, cleaned, model, batch_id=batch_id)
-                    for cleaned, model in prepared]
+            return [create(cleaned, model) for cleaned, model in prepared]
     except credits.InsufficientCredits:
-        # Say what the whole batch needs, not what its last request lacked.
+        # Say what the whole set needs, not what its last request lacked.
         raise credits.InsufficientCredits(total, credits.get_balance(user))
 
 
@@ -282,7 +295,7 @@ def vary_seed(user, image) -> Generation:
     params = settings_of(image)
     params["seed"] = None
     if params.get("negative_prompt") and params.get("style"):
-        # The style's own negative prompt is filled in again by _prepare.
+        # The style's own negative prompt is filled in again by prepare.
         style = STYLES.get(params["style"])
         if style and params["negative_prompt"] == style.negative_prompt:
             params["negative_prompt"] = ""

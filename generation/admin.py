@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from generation.models import Generation, Image
+from generation.models import Generation, Image, Pack, PackRun
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -32,3 +32,21 @@ class ImageAdmin(ReadOnlyAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return True
+
+
+@admin.register(Pack)
+class PackAdmin(admin.ModelAdmin):
+    """Staff create and edit packs here; Pack.clean checks every prompt's shape, style and
+    variants before a pack is saved."""
+
+    list_display = ["name", "slug", "active", "position", "subjects", "updated_at"]
+    list_editable = ["active", "position"]
+    prepopulated_fields = {"slug": ["name"]}
+    search_fields = ["name", "slug", "description"]
+
+
+@admin.register(PackRun)
+class PackRunAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "user", "pack_name", "personal_model", "credits_reserved"]
+    search_fields = ["id", "user__email", "pack_name"]
+    list_select_related = ["user", "personal_model"]

@@ -22,6 +22,7 @@ from generation.catalogue import (
 )
 from generation.models import Image
 from generation.styles import STYLES
+from likeness.text import TextFieldsMixin
 from studio.models import PersonalModel
 from studio.slots import usable_model_ids
 
@@ -39,7 +40,7 @@ def ready_models(user):
     return models
 
 
-class GenerateForm(forms.Form):
+class GenerateForm(TextFieldsMixin, forms.Form):
     prompt = forms.CharField(
         widget=forms.Textarea(attrs={
             "rows": 4,

@@ -59,4 +59,6 @@ def model_lora(model, scale: float) -> Lora:
     return Lora(model_id=str(model.pk), name=model.name, trigger_word=model.trigger_word,
                 subject_class=model.subject_class, scale=scale,
                 url=url, url_source=source, replicate_version=model.provider_version,
-                is_demo=model.weights_is_demo, demo_faces=faces, demo_best_scale=best)
+                is_demo=model.weights_is_demo, demo_faces=faces, demo_best_scale=best,
+                storage_name="" if model.weights_is_demo or not model.weights
+                else model.weights.name)

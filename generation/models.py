@@ -1,7 +1,92 @@
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
+
+from generation.catalogue import ASPECT_RATIOS
+from generation.styles import STYLES
+
+SUBJECT_CLASSES = ("man", "woman", "person", "child", "dog", "cat")
+
+
+class Pack(models.Model):
+    """A set of prompts for one occasion ("Corporate headshots"), run on a personal model in one
+    click (generation.packs). `prompts`: [{"title", "style", "aspect_ratio", "prompts": {class:
+    text with "{subject}"}}]; a child uses the "person" variant. `subjects`: the subject
+    classes it is for. Shipped ones come from generation.pack_catalogue; staff edit them in the
+    admin."""
+
+    slug = models.SlugField(max_length=60, unique=True)
+    name = models.CharField(max_length=80)
+    description = models.TextField()
+    cover = models.JSONField(default=list, blank=True,
+                             help_text="Two CSS colours for the cover's gradient.")
+    subjects = models.JSONField(default=list)
+    prompts = models.JSONField(default=list)
+    active = models.BooleanField(default=True)
+    position = models.PositiveSmallIntegerField(default=100)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self):
+        return self.name
+
+    def variant(self, subject_class: str) -> str:
+        return "person" if subject_class == "child" else subject_class
+
+    def prompts_for(self, subject_class: str) -> list[dict]:
+        """The pack's items with the text for this subject class ({subject} still in it)."""
+        key = self.variant(subject_class)
+        return [{"title": p["title"], "style": p.get("style") or "",
+                 "aspect_ratio": p["aspect_ratio"], "prompt": p["prompts"][key]}
+                for p in self.prompts if key in p["prompts"]]
+
+    def clean(self):
+        unknown = set(self.subjects or []) - set(SUBJECT_CLASSES)
+        if not self.subjects or unknown:
+            raise ValidationError({"subjects": f"Name subject classes among "
+                                               f"{', '.join(SUBJECT_CLASSES)}."})
+        if not isinstance(self.prompts, list) or not self.prompts:
+            raise ValidationError({"prompts": "A pack needs at least one prompt."})
+        for number, entry in enumerate(self.prompts, start=1):
+            where = f"Prompt {number}"
+            if not isinstance(entry, dict) or not entry.get("title"):
+                raise ValidationError({"prompts": f"{where} needs a title."})
+            if entry.get("aspect_ratio") not in ASPECT_RATIOS:
+                raise ValidationError({"prompts": f"{where}: aspect_ratio is one of "
+                                                  f"{', '.join(ASPECT_RATIOS)}."})
+            if entry.get("style") and entry["style"] not in STYLES:
+                raise ValidationError({"prompts": f"{where}: unknown style {entry['style']!r}."})
+            variants = entry.get("prompts") or {}
+            for subject in self.subjects:
+                text = variants.get(self.variant(subject), "")
+                if "{subject}" not in text:
+                    raise ValidationError({"prompts": f"{where} needs a {self.variant(subject)} "
+                                                      "variant with {subject} in it."})
+
+
+class PackRun(models.Model):
+    """One pack run on one personal model: a generation per prompt, reserved together."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="pack_runs")
+    pack = models.ForeignKey(Pack, on_delete=models.SET_NULL, null=True, related_name="runs")
+    pack_name = models.CharField(max_length=80)
+    personal_model = models.ForeignKey("studio.PersonalModel", on_delete=models.SET_NULL,
+                                       null=True, related_name="pack_runs")
+    credits_reserved = models.IntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.pack_name} ({self.created_at:%Y-%m-%d})"
 
 
 class Generation(models.Model):
@@ -58,6 +143,10 @@ class Generation(models.Model):
     # is made again, free, up to LIKENESS_RETRIES times, and refunded if it never passes.
     likeness_guarantee = models.BooleanField(default=False)
     likeness_min_score = models.PositiveSmallIntegerField(null=True, blank=True)
+    # The pack run it belongs to, and which of the pack's prompts it is.
+    pack_run = models.ForeignKey(PackRun, on_delete=models.SET_NULL, null=True, blank=True,
+                                 related_name="generations")
+    pack_item = models.CharField(max_length=80, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -14,12 +14,15 @@ from generation.catalogue import (
     ASPECT_RATIOS,
     BASE_MODELS,
     MAX_BATCH_PROMPTS,
+    MAX_PROMPT_LENGTH,
     PERSONAL_MODEL_CREDITS,
     sizes_for,
 )
-from generation.forms import GenerateForm, initial_from
+from generation.forms import PERSONAL_PREFIX, GenerateForm, initial_from, ready_models
 from generation.loras import LORA_SALT
-from generation.models import Generation, Image, ValidationSample
+from generation.models import Generation, Image, PackRun, ValidationSample
+from generation.packs import active_packs, pack_price, run_pack, run_summary, usable_for
+from generation.prompt_helper import expand as expand_prompt
 from generation.styles import GENERAL_SUGGESTIONS, STYLES, subject_suggestions
 from likeness.errors import DomainError, InsufficientCredits, InvalidInput, show
 from likeness.files import serve_file
@@ -79,6 +82,25 @@ def generate(request):
         "likeness_retries": settings.LIKENESS_RETRIES,
         **form.page_context(), **_recent(request.user),
     })
+
+
+@login_required
+@require_GET
+def generate_expand(request):
+    """The prompt helper for the generate page: {"prompt"} or {"error"} (400)."""
+    choice = request.GET.get("base_model") or ""
+    model = None
+    if choice.startswith(PERSONAL_PREFIX):
+        model = next((m for m in ready_models(request.user)
+                      if str(m.pk) == choice[len(PERSONAL_PREFIX):]), None)
+    try:
+        prompt = expand_prompt(request.GET.get("words", "")[:MAX_PROMPT_LENGTH],
+                               subject_class=model.subject_class if model else None,
+                               trigger_word=model.trigger_word if model else None,
+                               style=request.GET.get("style") or None)
+    except ValueError as exc:
+        return JsonResponse({"error": str(exc)}, status=400)
+    return JsonResponse({"prompt": prompt})
 
 
 @login_required
@@ -145,3 +167,47 @@ def lora_weights(request, pk, token):
     if model is None:
         raise Http404("No such weights.")
     return serve_file(model.weights, content_type="application/octet-stream")
+
+
+# --- Packs ------------------------------------------------------------------------------------
+@login_required
+def pack_list(request):
+    models = [m for m in ready_models(request.user) if m.usable]
+    packs = []
+    for pack in active_packs():
+        usable = [m for m in models if usable_for(pack, m)]
+        packs.append({"pack": pack, "models": usable, "count": len(pack.prompts),
+                      "price": pack_price(pack), "titles": [p["title"] for p in pack.prompts]})
+    return render(request, "generation/packs.html", {
+        "packs": packs, "models": models,
+        "runs": PackRun.objects.filter(user=request.user).select_related("personal_model")[:10],
+    })
+
+
+@login_required
+@require_POST
+def pack_run(request, slug):
+    try:
+        run = run_pack(request.user, request.POST.get("model_id") or "", slug,
+                       likeness_guarantee=request.POST.get("likeness_guarantee") == "1"
+                       if "likeness_guarantee" in request.POST else None)
+    except InsufficientCredits as exc:
+        messages.error(request, f"This pack needs {exc.needed} credits and your balance is "
+                                f"{exc.balance}.")
+        return redirect("packs")
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("packs")
+    messages.success(request, f"“{run.pack_name}” is on its way: {run.credits_reserved} "
+                              "credits reserved.")
+    return redirect("pack_run_detail", pk=run.pk)
+
+
+@login_required
+def pack_run_detail(request, pk):
+    run = get_object_or_404(PackRun.objects.select_related("personal_model", "pack"), pk=pk,
+                            user=request.user)
+    context = {"run": run, **run_summary(run)}
+    if request.htmx:
+        return render(request, "generation/pack_run.html#progress", context)
+    return render(request, "generation/pack_run.html", context)

@@ -6,6 +6,7 @@ and systemd hand out secrets without putting them in the process environment.
 """
 
 import os
+import secrets
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -52,3 +53,29 @@ def env_float(name: str, default: float) -> float:
 
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in env(name, default).split(",") if item.strip()]
+
+
+def installation_secret(path: Path) -> str:
+    """A random secret made once for this installation and kept in `path`, readable by its
+    owner only: the same on every restart and for every process (web and workers), different
+    on every other installation. The first process to start writes it; a process that starts
+    at the same moment reads the one that won."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_urlsafe(50) + "\n")
+        try:
+            os.link(draft, path)  # atomic, and never over a key another process wrote
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o600)
+    secret = path.read_text().strip()
+    if len(secret) < 32:
+        raise ImproperlyConfigured(f"{path} holds no usable key: delete it, and a new one is "
+                                   "made (signed links and sign-ins made with the old one end).")
+    return secret

@@ -22,9 +22,25 @@ from django.conf import settings
 from django.utils import timezone
 
 from likeness.errors import InvalidInput, ProviderError
+from likeness.text import text_problem
 
-# NAT64 prefixes (RFC 6052 well-known, RFC 8215 local use): the last 32 bits are an IPv4 address.
-NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+# IPv6 forms that carry an IPv4 address, judged by the address they carry: IPv4-mapped
+# (::ffff:a.b.c.d) and the deprecated IPv4-compatible (::a.b.c.d) ones, 6to4 (2002::/16) and the
+# well-known NAT64 prefix (64:ff9b::/96, the last 32 bits). NAT64's local-use prefix
+# (64:ff9b:1::/48) places the IPv4 address where its operator chose, and is never global.
+IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+# Only global unicast (2000::/3) is an IPv6 address on the internet at all.
+GLOBAL_UNICAST = ipaddress.ip_network("2000::/3")
+# Python's is_global refuses most of what is not on the internet, but its table differs from one
+# Python to the next; these are refused by name whatever it says: carrier-grade NAT
+# (100.64.0.0/10, where cloud metadata such as 100.100.100.200 lives), link-local
+# (169.254.0.0/16, the usual metadata address), the IETF's protocol assignments (192.0.0.0/24,
+# and 2001::/23 with Teredo's 2001::/32, a tunnel through a relay to an IPv4 host behind NAT),
+# and the documentation ranges.
+NOT_GLOBAL = tuple(ipaddress.ip_network(n) for n in (
+    "100.64.0.0/10", "169.254.0.0/16", "192.0.0.0/24", "2001::/23", "2001:db8::/32",
+    "3fff::/20"))
 USER_AGENT = "Likeness/1"
 
 
@@ -51,25 +67,29 @@ def retry_after(response) -> float | None:
 def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
     if address.ipv4_mapped:
         return address.ipv4_mapped
-    if address.sixtofour:
-        return address.sixtofour
-    if address.teredo:
-        return address.teredo[1]
-    if any(address in network for network in NAT64):
+    if address in IPV4_COMPATIBLE or address in NAT64:
         return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
-    return None
+    return address.sixtofour
+
+
+def _global(address) -> bool:
+    return (address.is_global and not address.is_multicast
+            and not any(address in network for network in NOT_GLOBAL))
 
 
 def is_public_address(text: str) -> bool:
-    """A global unicast address that wraps no private one (IPv4-mapped, 6to4, Teredo, NAT64)."""
+    """A global unicast address, judged by the IPv4 address it wraps when it wraps one
+    (IPv4-mapped or -compatible, 6to4, NAT64); never Teredo, never multicast."""
     try:
         address = ipaddress.ip_address(text.split("%", 1)[0])
     except ValueError:
         return False
-    if not address.is_global or address.is_multicast:
-        return False
-    inner = _embedded_ipv4(address) if isinstance(address, ipaddress.IPv6Address) else None
-    return inner is None or (inner.is_global and not inner.is_multicast)
+    if isinstance(address, ipaddress.IPv4Address):
+        return _global(address)
+    inner = _embedded_ipv4(address)
+    if inner is not None:
+        return _global(inner)
+    return address in GLOBAL_UNICAST and _global(address)
 
 
 def _resolve(host: str, port: int) -> list[str]:
@@ -165,6 +185,8 @@ def check_public_url(url: str | None, field: str = "callback_url") -> str:
     if not url:
         return ""
     url = url.strip()
+    if text_problem(url):
+        raise InvalidInput(field, "The callback URL is not a valid URL.")
     try:
         parts = urlsplit(url)
         host = parts.hostname

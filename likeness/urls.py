@@ -1,10 +1,15 @@
-"""The root URLconf: every app's pages, the API under /api/v1/, the admin at ADMIN_PATH."""
+"""The root URLconf: every app's pages, the API under /api/v1/, the admin at ADMIN_PATH.
+
+`site` is everything but the admin: requests under ADMIN_PATH from anyone who is not signed-in
+staff are resolved against it alone (likeness.public_urls, set by
+accounts.staff.StaffGuardMiddleware), so the admin's path answers as any path that does not
+exist, slash redirects and all."""
 
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
-urlpatterns = [
+site = [
     path("", include("observability.urls")),
     path("", include("web.urls")),
     path("", include("accounts.urls")),
@@ -17,5 +22,5 @@ urlpatterns = [
     path("", include("api.pages")),
     path("accounts/", include("allauth.urls")),
     path("api/v1/", include("api.urls")),
-    path(settings.ADMIN_PATH, admin.site.urls),
 ]
+urlpatterns = [*site, path(settings.ADMIN_PATH, admin.site.urls)]

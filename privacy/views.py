@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import AccountDeletion
 from likeness.analytics import capture
+from likeness.text import TextFieldsMixin
 from privacy.data import (
     DeletionBlocked,
     account_data,
@@ -41,7 +42,7 @@ def data_export(request):
     return response
 
 
-class DeleteAccountForm(forms.Form):
+class DeleteAccountForm(TextFieldsMixin, forms.Form):
     email = forms.EmailField(label="Type your e-mail address to confirm")
     password = forms.CharField(label="Your password", widget=forms.PasswordInput)
 

@@ -1,8 +1,12 @@
-"""`manage.py check` (and every server start) refuses provider names that do not exist."""
+"""`manage.py check` (and every server start) refuses provider names that do not exist, and a
+local engine whose models are not on disk."""
+
+from pathlib import Path
 
 from django.conf import settings
 from django.core.checks import Error, register
 
+from providers.local.layout import check_model_dir
 from providers.registry import IMAGE_PROVIDERS, TRAINERS
 
 
@@ -25,3 +29,23 @@ def provider_names(app_configs, **kwargs):
                             f"{settings.TRAINING_PROVIDER!r}.",
                             hint=f"Known: {', '.join(TRAINERS)}.", id="likeness.E002"))
     return errors
+
+
+@register()
+def local_models(app_configs, **kwargs):
+    """With the local engine in use, its models must be on disk and complete: a clear error at
+    start, not a crash in a worker (nothing is downloaded at run time)."""
+    routes = set(settings.GENERATION_PROVIDERS) | {
+        name for names in settings.GENERATION_ROUTES.values() for name in names}
+    if "local" not in routes and settings.TRAINING_PROVIDER != "local":
+        return []
+    base = Path(settings.LOCAL_MODELS_DIR)
+    found = {name: check_model_dir(base / name) for name in ("flux-schnell", "flux-dev")
+             if (base / name).exists()}
+    if not found:
+        return [Error(f"The local engine is configured but LOCAL_MODELS_DIR ({base}) holds "
+                      "neither flux-schnell/ nor flux-dev/.",
+                      hint="Fetch FLUX.1 once as docs/local-gpu.md shows.", id="likeness.E010")]
+    return [Error(f"{base / name} is incomplete: {'; '.join(problems[:3])}",
+                  hint="Fetch it again as docs/local-gpu.md shows.", id="likeness.E011")
+            for name, problems in found.items() if problems]

@@ -23,6 +23,8 @@ class Lora:
     url_source: str = ""  # "hub" | "signed" | ""
     replicate_version: str = ""
     is_demo: bool = False
+    # Our stored copy of the weights (its storage name), for the local engine.
+    storage_name: str = ""
     # Demo weights only (providers.demo.faces): the subject's face crops and best strength.
     demo_faces: tuple[bytes, ...] = ()
     demo_best_scale: float = 1.0

@@ -15,11 +15,13 @@ IMAGE_PROVIDERS: dict[str, str | type] = {
     "nebius": "providers.nebius.images.NebiusProvider",
     "fal": "providers.fal.images.FalProvider",
     "replicate": "providers.replicate.images.ReplicateProvider",
+    "local": "providers.local.images.LocalProvider",
 }
 TRAINERS: dict[str, str | type] = {
     "demo": "providers.demo.training.DemoTrainer",
     "replicate": "providers.replicate.training.ReplicateTrainer",
     "fal": "providers.fal.training.FalTrainer",
+    "local": "providers.local.training.LocalTrainer",
 }
 PUBLISHER = "providers.huggingface.publisher.HubPublisher"
 DELIVERY = "providers.cloudflare.images.CloudflareDelivery"

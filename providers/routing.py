@@ -80,7 +80,8 @@ def can_route(base_model: str, *, personal: bool = False, lora: Lora | None = No
     """Whether some configured provider offers this model (for validation and the catalogue)."""
     if personal and lora is None:
         lora = Lora(model_id="", name="", trigger_word="", subject_class="",
-                    url="https://example.invalid/lora.safetensors", replicate_version="x")
+                    url="https://example.invalid/lora.safetensors", replicate_version="x",
+                    storage_name="lora.safetensors")
     probe = ImageRequest(prompt="-", width=1024, height=1024, seed=0, base_model=base_model,
                          lora=lora)
     try:

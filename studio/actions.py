@@ -17,11 +17,12 @@ from credits import actions as credits
 from jobs.queue import enqueue
 from likeness.errors import Conflict, InvalidInput, LimitReached
 from likeness.http import check_public_url
+from likeness.text import clean_text, printable, visible
 from providers.registry import TRAINERS, trainer
 from studio import catalogue, consent, identity, pipeline
 from studio.catalogue import TRAINING_DEFAULTS, TRAINING_RANGES
 from studio.models import Cleanup, PersonalModel, TrainingPhoto, TrainingRun
-from studio.photos import PhotoRejected, check_photo
+from studio.photos import Batch, PhotoRejected
 from studio.runs import active_run, can_retry, estimate_cents, record, save, schedule_cleanup
 from studio.slots import ensure_usable, slots
 from studio.tasks import advance_training, sweep_cleanups
@@ -51,8 +52,8 @@ def clean_trigger_word(word: str) -> str:
 
 def create_model(user, *, name: str, subject_class: str, trigger_word: str | None = None
                  ) -> PersonalModel:
-    name = (name or "").strip()
-    if not name or len(name) > 80:
+    name = clean_text((name or "").strip(), "name")
+    if not visible(name) or len(name) > 80:
         raise InvalidInput("name", "Give the model a name of 1–80 characters.")
     if subject_class not in PersonalModel.SubjectClass.values:
         raise InvalidInput("subject_class", "Choose who the model is of: "
@@ -86,15 +87,16 @@ def add_photos(model: PersonalModel, uploads: list[tuple[str, bytes]]):
         raise LimitReached(f"The model already has {len(existing)} photos, the most it can hold.",
                            photo_count=len(existing), limit=catalogue.MODEL_MAX_PHOTOS)
     passed, rejected = [], []
+    batch = Batch()  # the work of this request is bounded (studio.photos)
     for filename, data in uploads:
-        filename = (filename or "photo")[-255:]
+        filename = printable(filename or "")[-255:] or "photo"
         if len(passed) >= room:
             rejected.append({"filename": filename, "code": "too_many_photos",
                              "reason": f"A model holds at most {catalogue.MODEL_MAX_PHOTOS} "
                                        "photos."})
             continue
         try:
-            checked = check_photo(data, subject_class=model.subject_class, existing=existing)
+            checked = batch.check(data, subject_class=model.subject_class, existing=existing)
         except PhotoRejected as exc:
             rejected.append({"filename": filename, "code": exc.code, "reason": exc.reason})
             continue

@@ -4,6 +4,7 @@ studio.actions stays the one place that decides what is allowed."""
 from django import forms
 from django.utils.html import escape
 
+from likeness.text import TextFieldsMixin
 from studio.catalogue import TRAINING_DEFAULTS, TRAINING_RANGES
 from studio.models import PersonalModel
 
@@ -18,7 +19,7 @@ SUBJECT_HINTS = {
 }
 
 
-class ModelDetailsForm(forms.Form):
+class ModelDetailsForm(TextFieldsMixin, forms.Form):
     name = forms.CharField(
         max_length=80,
         widget=forms.TextInput(attrs={"placeholder": "e.g. Me, Anna, Biscuit the dog",
@@ -70,7 +71,7 @@ def _range_help(name):
     return f"Default {_number(TRAINING_DEFAULTS[name])}; allowed {_number(low)}–{_number(high)}."
 
 
-class TrainingForm(forms.Form):
+class TrainingForm(TextFieldsMixin, forms.Form):
     steps = forms.IntegerField(
         help_text=_range_help("steps") + " More steps learn more detail and take longer.",
         widget=forms.NumberInput(attrs={"step": 100}),

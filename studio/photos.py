@@ -1,8 +1,12 @@
 """Checking and normalising training photos, offline.
 
 Each refusal has a code and a sentence a person understands. Everything runs on the bytes we
-were given (the extension is never trusted), with bounded memory: the pixel count is checked
-before decoding, and JPEGs are decoded at a reduced scale when they are larger than we keep.
+were given (the extension is never trusted), cheapest check first, with bounded work: the size
+and the pixel count are checked from the header before anything is decoded, JPEGs are decoded
+at a reduced scale inside the decoder when they are larger than we keep, any other format is
+reduced at once after decoding (before anything else copies it), and one upload request decodes
+at most PHOTO_MAX_PIXELS_PER_REQUEST pixels in all (Batch). A file the request has already
+refused is recognised by its sha256 and refused again without being decoded again.
 """
 
 import hashlib
@@ -20,7 +24,7 @@ from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from likeness import faces
 from studio.identity import as_list
-from studio.uploads import PhotoRejected, inspect_upload
+from studio.uploads import PhotoRejected, Unread, inspect_upload, is_lossless, size_of
 
 pillow_heif.register_heif_opener()
 
@@ -30,6 +34,13 @@ THUMBNAIL_SIDE = 384
 SHARPNESS_SIDE = 512  # sharpness is measured at one scale, so thresholds mean the same thing
 DETECTION_SIDE = 1024
 NEAR_DUPLICATE_BITS = 8  # of 64: closer than this is the same photo, re-encoded or resized
+REDUCIBLE_MODES = {"L", "LA", "RGB", "RGBA", "RGBX", "CMYK", "YCbCr", "I", "F"}
+OVER_BUDGET = "request_pixel_limit"
+# Lossless formats (PNG, lossless WebP) cannot be decoded at a reduced scale, and a photo does
+# not compress losslessly to much less than a tenth of its pixels' bytes (blurred, upscaled
+# portraits: 4-20x). A file whose pixels would take more than this many times its size is a
+# decompression bomb (an all-black 7700x7700 PNG: 1,000x), refused from its header.
+MAX_LOSSLESS_EXPANSION = 100
 
 
 @dataclass
@@ -79,8 +90,53 @@ def _to_srgb(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
-def decode(data: bytes) -> tuple[Image.Image, str]:
-    """Open, validate and fully decode an upload into an upright sRGB image."""
+class Batch:
+    """The checks of one upload request: the pixels it may still decode, and the files it has
+    refused (by sha256), so that a copy sent again is refused for the same reason at once."""
+
+    def __init__(self):
+        self.pixels_left = settings.PHOTO_MAX_PIXELS_PER_REQUEST
+        self.refused: dict[str, PhotoRejected] = {}
+
+    def spend(self, pixels: int) -> None:
+        """Before decoding `pixels`: PhotoRejected when the request has no room left for it."""
+        if pixels > self.pixels_left:
+            limit = settings.PHOTO_MAX_PIXELS_PER_REQUEST
+            raise PhotoRejected(
+                OVER_BUDGET, f"This request has had as many pixels checked as one request may "
+                             f"({limit // 1_000_000} megapixels); send this photo again in "
+                             "another request.")
+        self.pixels_left -= pixels
+
+    def check(self, data: bytes, **kwargs) -> "CheckedPhoto":
+        """check_photo, within this request's budget and memory of refusals."""
+        if isinstance(data, Unread):
+            return check_photo(data, batch=self, **kwargs)  # refused on its size, unread
+        digest = hashlib.sha256(data).hexdigest()
+        if digest in self.refused:
+            raise self.refused[digest]
+        try:
+            return check_photo(data, batch=self, **kwargs)
+        except PhotoRejected as exc:
+            if exc.code != OVER_BUDGET:  # the file's own fault, whenever it is sent
+                self.refused[digest] = exc
+            raise
+
+
+def _reduced(image: Image.Image) -> Image.Image:
+    """A decoded image at least twice the LONG_SIDE we keep, box-reduced by a whole factor
+    (in C, at once, so the full-size pixels are freed before anything copies them)."""
+    factor = max(image.size) // LONG_SIDE
+    if factor < 2:
+        return image
+    if image.mode not in REDUCIBLE_MODES:  # palette, 1-bit and 16-bit images
+        image = image.convert({"P": "RGBA", "PA": "RGBA", "1": "L"}.get(image.mode, "I"))
+    return image.reduce(factor)
+
+
+def decode(data: bytes, batch: Batch | None = None) -> tuple[Image.Image, str]:
+    """Open, validate and decode an upload (at a reduced scale when it is large) into an
+    upright sRGB image."""
     fmt = sniff(data[:16])
     if fmt is None:
         raise PhotoRejected("unsupported_format",
@@ -102,6 +158,14 @@ def decode(data: bytes) -> tuple[Image.Image, str]:
                     "too_small",
                     f"The photo is {width}×{height} pixels; its short side must be at least "
                     f"{settings.PHOTO_MIN_SIDE} px.")
+            expansion = width * height * len(image.getbands()) / len(data)
+            if is_lossless(image.format, data) and expansion > MAX_LOSSLESS_EXPANSION:
+                raise PhotoRejected(
+                    "decompression_bomb",
+                    f"The image is {width}×{height} pixels in {len(data) / 1000:.0f} KB: opened, "
+                    f"it would fill {expansion * len(data) / 1_000_000:.0f} MB, far more than "
+                    "any photo compresses to. Upload the photo itself.")
+            full = width * height
             if image.format == "JPEG":
                 # Decode at 1/2, 1/4 or 1/8 scale (done inside the JPEG decoder, nearly free)
                 # when that still leaves at least 3/4 of the LONG_SIDE we keep.
@@ -109,7 +173,13 @@ def decode(data: bytes) -> tuple[Image.Image, str]:
                     if max(width, height) / reduction >= LONG_SIDE * 0.75:
                         image.draft("RGB", (width // reduction, height // reduction))
                         break
+            if batch is not None:
+                # What the decoder will fill: a progressive JPEG keeps every coefficient of the
+                # full image, whatever the scale it is decoded at.
+                batch.spend(full if image.info.get("progressive")
+                            else image.width * image.height)
             image.load()
+            image = _reduced(image)
     except PhotoRejected:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -197,14 +267,15 @@ def the_face(image: Image.Image) -> tuple[int, int, int, int]:
     return faces[0]
 
 
-def check_photo(data: bytes, *, subject_class: str, existing: list[tuple[str, str]] = ()
-                ) -> CheckedPhoto:
+def check_photo(data: bytes, *, subject_class: str, existing: list[tuple[str, str]] = (),
+                batch: Batch | None = None) -> CheckedPhoto:
     """Check one upload against the rules and the model's photos so far (`existing` holds
-    (sha256, phash) pairs) and return it normalised; raise PhotoRejected otherwise."""
-    if len(data) > settings.PHOTO_MAX_BYTES:
+    (sha256, phash) pairs) and return it normalised; raise PhotoRejected otherwise. Uploads
+    go through Batch.check, which bounds the work of their request."""
+    if size_of(data) > settings.PHOTO_MAX_BYTES:
         raise PhotoRejected(
             "file_too_large",
-            f"The file is {len(data) / 1_000_000:.1f} MB; the limit is "
+            f"The file is {size_of(data) / 1_000_000:.1f} MB; the limit is "
             f"{settings.PHOTO_MAX_BYTES // 1_000_000} MB.")
     if not data:
         raise PhotoRejected("empty", "The file is empty.")
@@ -214,7 +285,7 @@ def check_photo(data: bytes, *, subject_class: str, existing: list[tuple[str, st
 
     if (sniffed := sniff(data[:16])) is not None:
         inspect_upload(data, sniffed)  # an image and nothing else (archives, markup, trailers)
-    image, fmt = decode(data)
+    image, fmt = decode(data, batch)
     image = _normalise(image)
 
     blurry = PhotoRejected("blurry", "The photo is too blurry; use a sharp, well-lit photo.")

@@ -19,6 +19,32 @@ MARKUP = re.compile(rb"<\s*(script|html|iframe|body|svg|object|embed)\b|<\?php|j
                     re.IGNORECASE)
 
 
+class Unread(bytes):
+    """An upload too large to read at all: no bytes, only its size, which is enough to refuse
+    it (studio.photos.check_photo answers file_too_large with the real size)."""
+
+    def __new__(cls, size: int):
+        data = super().__new__(cls)
+        data.size = size
+        return data
+
+
+def size_of(data: bytes) -> int:
+    return data.size if isinstance(data, Unread) else len(data)
+
+
+def read_uploads(files):
+    """(name, bytes) for each uploaded file (the web form's and the API's), one at a time, so
+    that at most one photo is in memory, and none over PHOTO_MAX_BYTES is read."""
+    limit = settings.PHOTO_MAX_BYTES
+    for upload in files:
+        if (upload.size or 0) > limit:  # counted by Django as the body was received
+            yield upload.name, Unread(upload.size)
+            continue
+        data = upload.read(limit + 1)
+        yield upload.name, Unread(len(data)) if len(data) > limit else data
+
+
 class PhotoRejected(DomainError):
     """A photo refused, with a code and a sentence a person understands."""
 
@@ -133,6 +159,21 @@ def _heif(data: bytes) -> tuple[list[bytes], bytes]:
 
 
 WALKERS = {"JPEG": _jpeg_all, "PNG": _png, "WEBP": _webp, "HEIF": _heif}
+
+
+def is_lossless(fmt: str, data: bytes) -> bool:
+    """PNG, and WebP whose image is VP8L (lossless), as its chunks say."""
+    if fmt == "PNG":
+        return True
+    if fmt != "WEBP":
+        return False
+    pos, end = 12, min(len(data), 8 + int.from_bytes(data[4:8], "little"))
+    while pos + 8 <= end:
+        kind, size = data[pos:pos + 4], int.from_bytes(data[pos + 4:pos + 8], "little")
+        if kind in (b"VP8 ", b"VP8L"):
+            return kind == b"VP8L"
+        pos += 8 + size + (size & 1)
+    return False
 
 
 def _harmless_trailer(trailer: bytes) -> bool:

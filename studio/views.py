@@ -29,6 +29,7 @@ from studio import actions, catalogue, consent, identity
 from studio.forms import ConsentForm, ModelDetailsForm, TrainingForm
 from studio.models import PersonalModel, TrainingPhoto
 from studio.slots import slots
+from studio.uploads import read_uploads
 
 
 def _model(request, pk):
@@ -103,18 +104,13 @@ def model_new(request):
 
 
 def _upload(model, uploads):
-    """Add the uploads one at a time, so at most one photo's bytes are in memory. Raises
-    Conflict when the model is no longer a draft; a full model refuses what does not fit."""
-    accepted, rejected = [], []
-    for upload in uploads:
-        try:
-            ok, refused = actions.add_photos(model, [(upload.name, upload.read())])
-        except LimitReached as exc:
-            ok, refused = [], [{"filename": upload.name, "code": "too_many_photos",
-                                "reason": exc.message}]
-        accepted += ok
-        rejected += refused
-    return accepted, rejected
+    """Add the uploads as the API does (read one at a time, none over the size limit read).
+    Raises Conflict when the model is no longer a draft; a full model refuses them all."""
+    try:
+        return actions.add_photos(model, read_uploads(uploads))
+    except LimitReached as exc:
+        return [], [{"filename": upload.name, "code": "too_many_photos", "reason": exc.message}
+                    for upload in uploads]
 
 
 def _photo_json(photo):

@@ -31,6 +31,20 @@ def _refused(message):
     return JsonResponse(error_body("bad_signature", message), status=400)
 
 
+def _event(body: bytes) -> dict | None:
+    """The signed body as a JSON object, or None for anything else (`[]`, `"x"`, not JSON)."""
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        return None
+    return payload if isinstance(payload, dict) else None
+
+
+def _not_an_event():
+    return JsonResponse(error_body("bad_request", "The webhook body is not a JSON object."),
+                        status=400)
+
+
 def _accept(provider: str, delivery_id: str, run: TrainingRun | None, payload: dict,
             summary: str):
     try:
@@ -55,10 +69,9 @@ def replicate_webhook(request):
         return JsonResponse(error_body("unavailable", str(exc)), status=503)
     if not valid:
         return _refused("The webhook signature does not match.")
-    try:
-        payload = json.loads(request.body)
-    except ValueError:
-        return _refused("The webhook body is not JSON.")
+    payload = _event(request.body)
+    if payload is None:
+        return _not_an_event()
     run = TrainingRun.objects.filter(provider="replicate", provider_id=payload.get("id")).first()
     delivery = request.headers.get("webhook-id", "")
     return _accept("replicate", delivery, run, payload,
@@ -80,10 +93,9 @@ def fal_webhook(request):
         return JsonResponse(error_body("unavailable", str(exc)), status=503)
     if not signed:
         return _refused("The webhook signature does not match.")
-    try:
-        payload = json.loads(request.body)
-    except ValueError:
-        return _refused("The webhook body is not JSON.")
+    payload = _event(request.body)
+    if payload is None:
+        return _not_an_event()
     request_id = str(payload.get("request_id", ""))
     if request_id != request.headers.get("X-Fal-Webhook-Request-Id"):
         return _refused("The webhook is signed for another request.")

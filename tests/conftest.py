@@ -9,7 +9,7 @@ from django.db import connection
 from django_tasks_db.management.commands import db_worker
 
 from credits.actions import grant
-from tests.factories import make_personal_model, make_user
+from tests.factories import enable_totp, make_personal_model, make_user
 
 # The browser fixtures (a real web server + worker, and Chromium) are shared by every browser
 # test, so one Chromium serves the whole session.
@@ -83,6 +83,15 @@ def bob(db):
 @pytest.fixture
 def charlie(db):
     return make_user("charlie@example.com", name="Charlie")
+
+
+@pytest.fixture
+def staff_client(client, db):
+    """A client signed in as staff with two-factor authentication, as staff pages require."""
+    staff = make_user("staff@example.com", is_staff=True)
+    enable_totp(staff)
+    client.force_login(staff)
+    return client
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from django.core.files.base import ContentFile
 from django.urls import get_resolver
 
 from api.keys import create_api_key
-from generation.models import ValidationSample
+from generation.models import PackRun, ValidationSample
 from studio.actions import create_model
 from studio.models import TrainingPhoto, TrainingRun
 from tests.factories import enable_totp, key_client, make_image, make_user, png_bytes, webp_bytes
@@ -31,6 +31,7 @@ def discovered_routes() -> set[str]:
 
 # route -> (methods, what the ids are). "{model}" etc. are filled from alice's objects.
 M, P, R, G, IMG, K = "{model}", "{photo}", "{run}", "{generation}", "{image}", "{key}"
+PR, VS = "{pack_run}", "{sample}"
 MATRIX: dict[str, tuple[tuple[str, ...], str]] = {
     "dashboard/api-keys/<uuid:pk>/revoke": (("POST",), f"/dashboard/api-keys/{K}/revoke"),
     "dashboard/generations/<uuid:pk>/": (("GET",), f"/dashboard/generations/{G}/"),
@@ -59,10 +60,11 @@ MATRIX: dict[str, tuple[tuple[str, ...], str]] = {
     "dashboard/models/<uuid:pk>/train": (("POST",), f"/dashboard/models/{M}/train"),
     "dashboard/models/<uuid:pk>/consent/": (("GET", "POST"), f"/dashboard/models/{M}/consent/"),
     "dashboard/training/<uuid:pk>/": (("GET",), f"/dashboard/training/{R}/"),
-    "dashboard/validation/<uuid:pk>.webp": (("GET",), "/dashboard/validation/{sample}.webp"),
     "dashboard/training/<uuid:pk>/status": (("GET",), f"/dashboard/training/{R}/status"),
     "dashboard/training/<uuid:pk>/cancel": (("POST",), f"/dashboard/training/{R}/cancel"),
     "dashboard/training/<uuid:pk>/retry": (("POST",), f"/dashboard/training/{R}/retry"),
+    "dashboard/packs/runs/<uuid:pk>/": (("GET",), f"/dashboard/packs/runs/{PR}/"),
+    "dashboard/validation/<uuid:pk>.webp": (("GET",), f"/dashboard/validation/{VS}.webp"),
     # The API
     "api/v1/generations/<generation_id>": (("GET",), f"/api/v1/generations/{G}"),
     "api/v1/images/<image_id>": (("GET", "PATCH", "DELETE"), f"/api/v1/images/{IMG}"),
@@ -81,10 +83,14 @@ MATRIX: dict[str, tuple[tuple[str, ...], str]] = {
     "api/v1/models/<model_id>/consent": (("GET", "POST"), f"/api/v1/models/{M}/consent"),
     "api/v1/models/<model_id>/cancel": (("POST",), f"/api/v1/models/{M}/cancel"),
     "api/v1/trainings/<training_id>": (("GET",), f"/api/v1/trainings/{R}"),
+    "api/v1/models/<model_id>/packs/<pack_id>": (
+        ("POST",), f"/api/v1/models/{M}/packs/corporate-headshots"),
+    "api/v1/pack-runs/<run_id>": (("GET",), f"/api/v1/pack-runs/{PR}"),
 }
 
 # Public by design, guarded by an unguessable token (each has its test of a wrong token below)
-# or by allauth's own key checks; the outbox is the demo's, off in production.
+# or by allauth's own key checks; the outbox is the demo's (each reader sees only their own
+# mail: tests/web/test_outbox.py), off in production.
 TOKEN_ROUTES = {
     "lora-weights/<uuid:pk>/<str:token>/lora.safetensors": "/lora-weights/{model}/wrong/"
                                                              "lora.safetensors",
@@ -96,6 +102,9 @@ TOKEN_ROUTES = {
     "account-deleted/<str:token>/": "/account-deleted/wrong-token/",
     "terms/<slug:page>/": None,  # the operator's public terms pages
     "outbox/<str:name>": None,
+    # The pack is public; the personal model posted with it is the caller's or refused
+    # (tests/generation/test_packs.py::test_refusals_change_nothing).
+    "dashboard/packs/<slug:slug>/run": None,
     "accounts/^confirm-email/(?P<key>[-:\\w]+)/$": None,
     "accounts/^password/reset/key/(?P<uidb36>[0-9A-Za-z]+)-(?P<key>.+)/$": None,
 }
@@ -125,13 +134,14 @@ def objects(alice):
                                      lora_rank=16)
     image = make_image(alice)
     key, _ = create_api_key(alice, "matrix")
-    sample = ValidationSample(model=model, prompt="a portrait", lora_scale=1.0, seed=1,
-                              provider="demo", likeness=80)
-    sample.thumbnail.save(f"{sample.id}.webp", ContentFile(webp_bytes()), save=False)
-    sample.save()
+    pack_run = PackRun.objects.create(user=alice, pack_name="Test", personal_model=model,
+                                      credits_reserved=0)
+    sample = ValidationSample(model=model, prompt="p", lora_scale=1.0, seed=1, provider="demo",
+                              likeness=90)
+    sample.thumbnail.save("s.webp", ContentFile(webp_bytes()), save=True)
     return {"model": model.pk, "photo": photo.pk, "run": run.pk,
             "generation": image.generation_id, "image": image.pk, "key": key.pk,
-            "sample": sample.pk}
+            "pack_run": pack_run.pk, "sample": sample.pk}
 
 
 CASES = [(route, method) for route, (methods, _) in MATRIX.items() for method in methods]
@@ -204,8 +214,11 @@ def test_every_staff_object_page_is_staff_only(objects, alice, client, db):
     for url in urls:
         client.logout()
         response = client.get(url)
-        assert response.status_code == 302 and re.match(r"^/accounts/login/", response[
-            "Location"]), url
+        if url.startswith("/" + settings.ADMIN_PATH):  # the admin's path is no one else's business
+            assert response.status_code == 404, url
+        else:
+            assert response.status_code == 302 and re.match(r"^/accounts/login/", response[
+                "Location"]), url
         client.force_login(alice)
         assert client.get(url).status_code == 404, url
         client.force_login(staff)

@@ -80,6 +80,8 @@ class ImageFilters(PageParams):
                        description="newest (the default), oldest first, or likeness: best "
                                    "likeness first (then newest), which lists only scored "
                                    "images (those of personal models).")
+    pack: str | None = Field(None, max_length=60, description="Images made by runs of this "
+                                                          "pack (its id, GET /packs).")
     min_likeness: int | None = Field(None, ge=0, le=100,
                                      description="Only images whose likeness is at least this "
                                                  "(0-100); unscored images are left out.")
@@ -91,6 +93,16 @@ class ImageFilters(PageParams):
         if isinstance(value, str) and value and not re.match(r"^\d{4}-\d{2}-\d{2}", value):
             raise ValueError("Use an ISO 8601 date or time, e.g. 2026-11-24T10:00:00Z.")
         return value
+
+    @field_validator("since", "until", mode="after")
+    @classmethod
+    def in_utc(cls, value):
+        # 9999-12-31T23:00-05:00 is a time, but not one UTC (or any database) can hold.
+        try:
+            return _aware(value).astimezone(UTC) if value is not None else None
+        except OverflowError:
+            raise ValueError("The time is out of range: it must fall between the years 1 and "
+                             "9999 in UTC.")
 
 
 @router.get("/images", response={200: ImageListOut, 400: ErrorOut, 401: ErrorOut, 422: ErrorOut},
@@ -106,7 +118,7 @@ def list_images(request: HttpRequest, filters: Query[ImageFilters]):
         aspect_ratio=filters.aspect_ratio, favorite=filters.favorite, q=(filters.q or "").strip(),
         since=_aware(filters.since), until=_aware(filters.until),
         oldest_first=filters.order == "oldest", best_likeness=filters.order == "likeness",
-        min_likeness=filters.min_likeness,
+        min_likeness=filters.min_likeness, pack=filters.pack,
     )
     rows, next_cursor = page(request.auth, chosen, cursor=filters.cursor, limit=filters.limit)
     return {"items": [image_out(request, i) for i in rows], "next_cursor": next_cursor}

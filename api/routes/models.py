@@ -4,7 +4,6 @@ studio.actions; this module parses, calls them and shapes the answer."""
 
 from functools import wraps
 
-from django.conf import settings
 from django.db.models import Count, OuterRef, Subquery
 from django.http import HttpRequest
 from django.urls import reverse
@@ -30,6 +29,7 @@ from likeness.pagination import paginate
 from studio import consent
 from studio.actions import add_photos, create_model, delete_model, delete_photo
 from studio.models import PersonalModel, TrainingPhoto
+from studio.uploads import read_uploads
 
 router = Router(tags=["Personal models"])
 
@@ -130,7 +130,7 @@ def delete(request: HttpRequest, model_id: str):
 def _upload_guard(run):
     """Refuse a photo upload from its headers alone, before anything reads the body: neither
     ninja's parameters nor the session's CSRF check (which reads the form) get to it first.
-    Content-Length is trustworthy here, as Django never reads past it."""
+    (A body over the upload cap never gets here: likeness.files.UploadLimitMiddleware.)"""
 
     @wraps(run)
     def guarded(request: HttpRequest, *args, **kwargs):
@@ -139,32 +139,9 @@ def _upload_guard(run):
                 415, "unsupported_media_type",
                 "Send the photos as multipart/form-data, each in a field named 'files'.",
                 {"content_type": request.content_type or ""})
-        try:
-            length = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            length = 0  # Django then reads no body at all
-        limit = settings.PHOTO_UPLOAD_MAX_REQUEST_BYTES
-        if length > limit:
-            return error_response(
-                413, "too_large",
-                f"The request is {length / 1_000_000:.1f} MB; at most "
-                f"{limit / 1_000_000:.0f} MB can be sent at once. Send the photos in several "
-                "requests.", {"size": length, "limit": limit})
         return run(request, *args, **kwargs)
 
     return guarded
-
-
-def _read(files: list[UploadedFile]):
-    # One photo in memory at a time, and never more of a file than it takes to refuse it
-    # as too large: the request cap is far above the per-photo one.
-    for upload in files:
-        yield upload.name, upload.read(settings.PHOTO_MAX_BYTES + 1)
-
-
-def _too_large_reason(size: int) -> str:
-    return (f"The file is {size / 1_000_000:.1f} MB; the limit is "
-            f"{settings.PHOTO_MAX_BYTES // 1_000_000} MB.")
 
 
 @router.post(
@@ -183,13 +160,7 @@ def _too_large_reason(size: int) -> str:
 @decorate_view(_upload_guard)
 def upload_photos(request: HttpRequest, model_id: str, files: File[list[UploadedFile]]):
     model = owned(PersonalModel.objects, request.auth, model_id, "model")
-    accepted, rejected = add_photos(model, _read(files))
-    # A file over the limit was read only in part; tell its real size. add_photos refuses
-    # files in the order sent, so the n-th file_too_large is the n-th oversized upload.
-    sizes = iter([f.size for f in files if f.size > settings.PHOTO_MAX_BYTES])
-    for item in rejected:
-        if item["code"] == "file_too_large":
-            item["reason"] = _too_large_reason(next(sizes, settings.PHOTO_MAX_BYTES + 1))
+    accepted, rejected = add_photos(model, read_uploads(files))
     return {
         "accepted": [photo_out(request, p) for p in accepted],
         "rejected": rejected,

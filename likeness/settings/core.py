@@ -10,25 +10,44 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from likeness.env import env, env_bool, env_int, env_list
+from likeness.env import env, env_bool, env_int, env_list, installation_secret
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 DATA_DIR = Path(env("DATA_DIR", str(BASE_DIR / "var"))).resolve()
 TESTING = "pytest" in sys.modules or env_bool("TESTING")
 
-DEBUG = env_bool("DEBUG", True)
-_INSECURE_KEY = "django-insecure-likeness-demo-key-change-me"
-SECRET_KEY = env("SECRET_KEY", _INSECURE_KEY)
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]" if DEBUG else "")
+# DEBUG=1 (the default) is the embedded demo profile: SQLite, local files, the mail outbox,
+# plain HTTP on loopback. It is not Django's DEBUG: Django's debug pages print the settings and
+# the environment on a 500 and every URL pattern (the admin's path included) on a 404, so they
+# show only when asked for with DJANGO_DEBUG_PAGES=1, and never in the production profile. They
+# are not shown to loopback clients either: behind a reverse proxy or a tunnel on the same
+# machine, every visitor comes from loopback.
+DEMO_PROFILE = env_bool("DEBUG", True)
+DJANGO_DEBUG_PAGES = env_bool("DJANGO_DEBUG_PAGES", False)
+DEBUG = DEMO_PROFILE and DJANGO_DEBUG_PAGES
+# Keys that were published, which sign nothing here.
+_PUBLIC_KEYS = {"django-insecure-likeness-demo-key-change-me"}
+SECRET_KEY = env("SECRET_KEY", "")
+if not SECRET_KEY and DEMO_PROFILE:
+    # A random key per installation, made at the first start and kept in DATA_DIR (mode 600).
+    SECRET_KEY = installation_secret(DATA_DIR / "secret_key")
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", "")
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]" if DEMO_PROFILE else "")
 PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
-if not DEBUG:
+if SECRET_KEY in _PUBLIC_KEYS:
+    raise ImproperlyConfigured("SECRET_KEY is a published key: unset it (the demo profile makes "
+                               "its own) or set a random value of 32+ chars.")
+if not DEMO_PROFILE:
     # The production profile refuses to start half-configured.
-    if SECRET_KEY == _INSECURE_KEY or len(SECRET_KEY) < 32:
+    if len(SECRET_KEY) < 32:
         raise ImproperlyConfigured("DEBUG is off: set SECRET_KEY to a random value of 32+ chars.")
     if not ALLOWED_HOSTS:
         raise ImproperlyConfigured("DEBUG is off: set ALLOWED_HOSTS (comma-separated).")
+    if DJANGO_DEBUG_PAGES:
+        raise ImproperlyConfigured("DJANGO_DEBUG_PAGES is for the demo profile only: debug "
+                                   "pages print the settings and the environment.")
 
 # E-mail through a service's HTTP API (django-anymail): EMAIL_BACKEND set to, e.g.,
 # anymail.backends.postmark.EmailBackend (or mailgun, sendgrid, brevo, resend, amazon_ses ...),
@@ -86,6 +105,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "likeness.files.UploadLimitMiddleware",  # before anything reads an upload's body
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -168,7 +188,7 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
-ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if not DEBUG else "http"
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if not DEMO_PROFILE else "http"
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "dashboard"
 ACCOUNT_LOGOUT_REDIRECT_URL = "landing"
@@ -183,7 +203,7 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
-SHOW_OUTBOX = env_bool("SHOW_OUTBOX", DEBUG)
+SHOW_OUTBOX = env_bool("SHOW_OUTBOX", DEMO_PROFILE)
 ANYMAIL_API_KEY = env("ANYMAIL_API_KEY", "")
 ANYMAIL_OPTIONS = env("ANYMAIL_OPTIONS", "")
 if _ANYMAIL:
@@ -229,14 +249,14 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG or TESTING
+            if DEMO_PROFILE or TESTING
             else "whitenoise.storage.CompressedManifestStaticFilesStorage"
         )
     },
 }
-WHITENOISE_USE_FINDERS = DEBUG
-WHITENOISE_AUTOREFRESH = DEBUG
-if DEBUG:
+WHITENOISE_USE_FINDERS = DEMO_PROFILE
+WHITENOISE_AUTOREFRESH = DEMO_PROFILE
+if DEMO_PROFILE:
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns about a missing root
 
 # --- Caches and sessions --------------------------------------------------------------------

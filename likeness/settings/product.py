@@ -38,6 +38,10 @@ LIKENESS_VALIDATION = env_bool("LIKENESS_VALIDATION", True)
 # --- Training photos ------------------------------------------------------------------------
 PHOTO_MAX_BYTES = env_int("PHOTO_MAX_BYTES", 20 * 1024 * 1024)
 PHOTO_MAX_PIXELS = env_int("PHOTO_MAX_PIXELS", 60_000_000)
+# The pixels one upload request may decode in all (JPEGs count at the reduced scale they are
+# decoded at, about 3 MP for a 12 MP photo; PNG, WebP and HEIC in full): the photos beyond it
+# are refused with a reason and can be sent again in another request.
+PHOTO_MAX_PIXELS_PER_REQUEST = env_int("PHOTO_MAX_PIXELS_PER_REQUEST", 300_000_000)
 PHOTO_MIN_SIDE = env_int("PHOTO_MIN_SIDE", 512)
 PHOTO_MIN_FACE_RATIO = env_float("PHOTO_MIN_FACE_RATIO", 0.08)
 PHOTO_BLUR_THRESHOLD = env_float("PHOTO_BLUR_THRESHOLD", 40)
@@ -45,10 +49,11 @@ PHOTO_BLUR_THRESHOLD = env_float("PHOTO_BLUR_THRESHOLD", 40)
 # images with archives or markup hidden in them).
 PHOTO_MAX_METADATA_BYTES = env_int("PHOTO_MAX_METADATA_BYTES", 2 * 1024 * 1024)
 # One upload request may carry several photos; a request larger than this is refused with 413
-# before its body is read. A single photo over PHOTO_MAX_BYTES inside an accepted request is
-# only listed as rejected. Django's own cap on the number of files per request is set well above
-# a model's photos so a full model's worth fits in one request; beyond it Django refuses the
-# body (answered 413 by the API too).
+# before its body is read (likeness.files.UploadLimitMiddleware, for every multipart body: the
+# web form's, the API's, any other). A single photo over PHOTO_MAX_BYTES inside an accepted
+# request is only listed as rejected. Django's own cap on the number of files per request is set
+# well above a model's photos so a full model's worth fits in one request; beyond it Django
+# refuses the body (answered 413 by the API too).
 PHOTO_UPLOAD_MAX_REQUEST_BYTES = env_int("PHOTO_UPLOAD_MAX_REQUEST_BYTES", 200 * 1024 * 1024)
 DATA_UPLOAD_MAX_NUMBER_FILES = 60
 

@@ -4,6 +4,7 @@ the providers whose keys are set are used, and the offline demo providers when n
 import os
 
 from likeness.env import env, env_bool, env_float, env_int, env_list
+from likeness.settings.core import DATA_DIR
 
 PROVIDER_TIMEOUT_SECONDS = env_float("PROVIDER_TIMEOUT_SECONDS", 30)
 
@@ -96,3 +97,14 @@ STRIPE_PRICES = {
     "pack_100": env("STRIPE_PRICE_PACK_100", ""),
     "pack_500": env("STRIPE_PRICE_PACK_500", ""),
 }
+
+# --- Your own GPU (providers/local, docs/local-gpu.md) --------------------------------------
+# FLUX.1 in the diffusers layout, fetched once: LOCAL_MODELS_DIR/flux-schnell, .../flux-dev.
+# The memory profile (bf16, fp8, int8, nf4, offload, offload-seq, cpu-fp32); empty: bf16 on a
+# GPU, cpu-fp32 without one. Training works under LOCAL_TRAINING_DIR (photos, checkpoints),
+# at LOCAL_TRAINING_RESOLUTION px.
+LOCAL_MODELS_DIR = env("LOCAL_MODELS_DIR", str(DATA_DIR / "models"))
+LOCAL_MEMORY_PROFILE = env("LOCAL_MEMORY_PROFILE", "")
+LOCAL_TRAINING_DIR = env("LOCAL_TRAINING_DIR", str(DATA_DIR / "local-training"))
+LOCAL_CACHE_DIR = env("LOCAL_CACHE_DIR", str(DATA_DIR / "local-cache"))
+LOCAL_TRAINING_RESOLUTION = env_int("LOCAL_TRAINING_RESOLUTION", 512)

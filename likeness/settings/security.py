@@ -5,11 +5,11 @@ and "Observability"). The middleware and apps they need are in likeness.settings
 from csp.constants import NONCE, NONE, SELF
 
 from likeness.env import env, env_bool, env_float, env_int, env_list
-from likeness.settings.core import DEBUG
+from likeness.settings.core import DEMO_PROFILE
 from likeness.settings.providers import CLOUDFLARE_ACCOUNT_ID, CLOUDFLARE_BASE_URL, STRIPE_API_BASE
 
-SESSION_COOKIE_SECURE = not DEBUG
-CSRF_COOKIE_SECURE = not DEBUG
+SESSION_COOKIE_SECURE = not DEMO_PROFILE
+CSRF_COOKIE_SECURE = not DEMO_PROFILE
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
@@ -17,7 +17,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-if not DEBUG:
+if not DEMO_PROFILE:
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
@@ -109,7 +109,7 @@ METRICS_TOKEN = env("METRICS_TOKEN", "")
 METRICS_ALLOWED_NETWORKS = env_list("METRICS_ALLOWED_NETWORKS", "")
 # Sentry when SENTRY_DSN is set; PostHog product events when POSTHOG_API_KEY is set.
 SENTRY_DSN = env("SENTRY_DSN", "")
-SENTRY_ENVIRONMENT = env("SENTRY_ENVIRONMENT", "production" if not DEBUG else "development")
+SENTRY_ENVIRONMENT = env("SENTRY_ENVIRONMENT", "production" if not DEMO_PROFILE else "development")
 SENTRY_TRACES_SAMPLE_RATE = env_float("SENTRY_TRACES_SAMPLE_RATE", 0.0)
 POSTHOG_API_KEY = env("POSTHOG_API_KEY", "")
 POSTHOG_HOST = env("POSTHOG_HOST", "https://us.i.posthog.com")

@@ -30,14 +30,18 @@ STRETCH_PER_STEP = 0.6  # per 0.2 of strength away from the best: about 85 one s
 
 
 def crops_from_zip(data: bytes) -> list[bytes]:
-    """JPEG crops of the faces of the photos in a training ZIP (at most MAX_FACES)."""
+    """JPEG crops of the faces of the photos in a training ZIP (at most MAX_FACES); files that
+    are no photo, or show no face, give none."""
     crops = []
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         for name in sorted(n for n in archive.namelist() if n.lower().endswith(".jpg")):
             if len(crops) >= MAX_FACES:
                 break
-            with Image.open(io.BytesIO(archive.read(name))) as photo:
-                photo = photo.convert("RGB")
+            try:
+                with Image.open(io.BytesIO(archive.read(name))) as photo:
+                    photo = photo.convert("RGB")
+            except (OSError, ValueError):  # not a photo: a trainer learns nothing from it
+                continue
             boxes = faces.detect(photo)
             if not boxes:
                 continue

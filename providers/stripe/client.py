@@ -117,8 +117,17 @@ def list_invoices(customer: str, *, limit: int = 12, status: str | None = None) 
 
 
 def construct_event(payload: bytes, signature: str) -> dict:
-    """Verify the Stripe-Signature header (HMAC-SHA256, 300 s tolerance) and parse the event.
-    Raises ValueError for a bad body or stripe.SignatureVerificationError for a bad signature."""
-    stripe.Webhook.construct_event(payload, signature, settings.STRIPE_WEBHOOK_SECRET)
-    # The SDK's object is checked; we keep the event exactly as Stripe sent it.
-    return json.loads(payload)
+    """Verify the Stripe-Signature header (HMAC-SHA256, 300 s tolerance) and parse the event,
+    kept exactly as Stripe sent it. Raises stripe.SignatureVerificationError for a bad
+    signature, ValueError for a body that is not a Stripe event: not JSON, or JSON that is not
+    an object with a string id and type, a whole-number time and an object for its data."""
+    stripe.WebhookSignature.verify_header(payload, signature, settings.STRIPE_WEBHOOK_SECRET,
+                                          stripe.Webhook.DEFAULT_TOLERANCE)
+    event = json.loads(payload)
+    if not (isinstance(event, dict) and isinstance(event.get("id"), str) and event["id"]
+            and isinstance(event.get("type", ""), str)
+            and isinstance(event.get("created", 0), int)
+            and isinstance(event.get("data", {}), dict)
+            and isinstance((event.get("data") or {}).get("object", {}), dict)):
+        raise ValueError("The body is not a Stripe event.")
+    return event

@@ -99,6 +99,30 @@
     });
   }
 
+  // "Write it for me": the server's prompt helper turns the words in the box into a prompt.
+  function expandPrompt(form, button) {
+    var prompt = form.querySelector("textarea[name=prompt]");
+    var model = checked(form, "base_model");
+    var style = checked(form, "style");
+    var query = new URLSearchParams({
+      words: prompt.value,
+      base_model: model ? model.value : "",
+      style: style ? style.value : "",
+    });
+    fetch(button.getAttribute("data-expand-url") + "?" + query.toString(),
+          { headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then(function (response) { return response.json(); })
+      .then(function (body) {
+        if (body.prompt) {
+          prompt.value = body.prompt;
+          updateCost(form);
+        }
+        prompt.setCustomValidity(body.error || "");
+        prompt.reportValidity();
+        prompt.focus();
+      });
+  }
+
   function init(form) {
     var data = ideas();
     followModel(form);
@@ -125,6 +149,11 @@
       if (event.target.name === "prompt") updateCost(form);
     });
     form.addEventListener("click", function (event) {
+      var expand = event.target.closest && event.target.closest("[data-expand-url]");
+      if (expand) {
+        expandPrompt(form, expand);
+        return;
+      }
       var button = event.target.closest && event.target.closest("[data-suggestion]");
       if (!button) return;
       var prompt = form.querySelector("textarea[name=prompt]");

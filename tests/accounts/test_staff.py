@@ -1,6 +1,8 @@
 """Staff pages need two-factor authentication; sign-in goes through allauth (with its second
 step), whose own rate limits cover sign-in, password resets and sign-up."""
 
+import re
+
 import pytest
 from django.conf import settings
 from django.core.cache import cache
@@ -27,8 +29,11 @@ def staff(db):
 @pytest.mark.parametrize("url", STAFF_PAGES)
 def test_staff_pages_for_each_kind_of_visitor(client, alice, staff, url):
     response = client.get(url)
-    assert response.status_code == 302 and response["Location"].startswith(
-        reverse("account_login")), "anonymous"
+    if url.startswith("/" + settings.ADMIN_PATH):
+        assert response.status_code == 404, "anonymous: the admin's path is not given away"
+    else:
+        assert response.status_code == 302 and response["Location"].startswith(
+            reverse("account_login")), "anonymous"
     client.force_login(alice)
     assert client.get(url).status_code == 404, "a customer"
     client.force_login(staff)
@@ -39,10 +44,46 @@ def test_staff_pages_for_each_kind_of_visitor(client, alice, staff, url):
     assert client.get(url).status_code == 200, "staff with two-factor authentication"
 
 
-def test_the_admin_login_form_leads_to_allauth(client, db):
-    response = client.get("/" + settings.ADMIN_PATH + "login/?next=/x/")
-    assert response.status_code == 302
-    assert response["Location"].startswith(reverse("account_login"))
+def _page(response) -> tuple[int, str]:
+    # The CSP nonce and the CSRF token differ on every answer; nothing else may.
+    body = re.sub(r'(nonce|value)="[^"]*"|"X-CSRFToken": "[^"]*"', "",
+                  response.content.decode())
+    return response.status_code, body
+
+
+ADMIN_URLS = ["", "login/", "login/?next=/x/", "logout/", "accounts/user/",
+              "accounts/user", "jsi18n/"]
+
+
+@pytest.mark.parametrize("tail", ADMIN_URLS)
+def test_the_admin_path_answers_as_a_wrong_path_to_all_but_staff(client, alice, tail):
+    for who in ("anonymous", "a customer"):
+        admin = client.get("/" + settings.ADMIN_PATH + tail)
+        wrong = client.get("/not-the-admin/" + tail)
+        assert admin.status_code == 404, who
+        assert _page(admin) == _page(wrong), who
+        client.force_login(alice)
+    # Without its slash too (Django would otherwise redirect a known path to add it).
+    client.logout()
+    bare = client.get("/" + settings.ADMIN_PATH.rstrip("/"))
+    assert _page(bare) == _page(client.get("/not-the-admin"))
+    assert client.post("/" + settings.ADMIN_PATH + "logout/").status_code == 404
+
+
+def test_staff_reach_the_admin_through_the_site_sign_in(client, staff):
+    secret = enable_totp(staff)
+    target = "/" + settings.ADMIN_PATH
+    response = client.post(f"{reverse('account_login')}?next={target}",
+                           {"login": staff.email, "password": PASSWORD, "next": target})
+    assert response["Location"] == reverse("mfa_authenticate")
+    response = client.post(reverse("mfa_authenticate"), {"code": totp_code(secret)})
+    assert response.status_code == 302 and response["Location"] == target
+    page = client.get(target)
+    assert page.status_code == 200 and b"Site administration" in page.content
+    # The admin's own login page, for signed-in staff, leads on to the admin.
+    assert client.get(target + "login/")["Location"] == target
+    client.post(target + "logout/")
+    assert client.get(target).status_code == 404  # signed out: no admin here again
 
 
 def test_staff_sign_in_asks_for_the_code(client, staff):
@@ -50,7 +91,7 @@ def test_staff_sign_in_asks_for_the_code(client, staff):
     response = client.post(reverse("account_login"),
                            {"login": staff.email, "password": PASSWORD})
     assert response.status_code == 302 and response["Location"] == reverse("mfa_authenticate")
-    assert client.get("/" + settings.ADMIN_PATH).status_code == 302  # not signed in yet
+    assert client.get("/" + settings.ADMIN_PATH).status_code == 404  # not signed in yet
     response = client.post(reverse("mfa_authenticate"), {"code": "000000"})
     assert response.status_code == 200 and client.get("/staff/providers/").status_code == 302
     response = client.post(reverse("mfa_authenticate"), {"code": totp_code(secret)})

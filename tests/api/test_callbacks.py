@@ -11,7 +11,8 @@ import pytest
 
 from api.callbacks import deliver_callback, signing_secret
 from api.models import Callback
-from credits.actions import grant
+from credits.actions import get_balance, grant
+from generation.models import Generation
 from likeness.errors import InvalidInput
 from likeness.http import check_public_url as check_url
 from studio import actions
@@ -77,11 +78,31 @@ def test_a_finished_training_is_posted_signed(alice_api, model, run_jobs, receiv
     assert len(receiver["received"]) == 2
 
 
+# The addresses an attacker had accepted, and their kin: carrier-grade NAT and a cloud metadata
+# address, 6to4 wrapping 127.0.0.1 and 169.254.169.254, IPv4-compatible and NAT64 forms, and a
+# malformed IPv6 literal.
+ISSUE_16 = ("http://100.64.0.1/", "http://100.100.100.200/", "http://[2002:7f00:1::]/",
+            "http://[2002:a9fe:a9fe::]/", "http://[::10.0.0.1]/", "http://[64:ff9b::a9fe:a9fe]/",
+            "http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/", "http://[::1/", "http://[::1]:x/")
+
+
+def test_such_callbacks_change_nothing_for_generations(alice_api, alice, settings):
+    settings.CALLBACKS_ALLOW_PRIVATE = False
+    balance = get_balance(alice)
+    for url in ISSUE_16:
+        response = alice_api.post("/api/v1/generations", {"prompt": "a cat", "callback_url": url},
+                                  content_type="application/json")
+        details = assert_error(response, 422, "validation_error")
+        assert details["field"] == "callback_url", url
+    assert not Generation.objects.exists() and get_balance(alice) == balance
+
+
 def test_private_addresses_are_refused_unless_allowed(alice_api, model, settings):
     settings.CALLBACKS_ALLOW_PRIVATE = False
+    settings.RATE_LIMIT_TRAININGS = ""  # more refusals in a row than the hourly limit
     for url in ("http://127.0.0.1:9/x", "http://localhost/x", "http://10.1.2.3/x",
                 "http://169.254.169.254/latest", "http://[::1]/x", "ftp://example.com/x",
-                "http://user:pw@example.com/x"):
+                "http://user:pw@example.com/x", *ISSUE_16):
         response = alice_api.post(f"/api/v1/models/{model.id}/train", {"callback_url": url},
                                   content_type="application/json")
         assert_error(response, 422, "validation_error")

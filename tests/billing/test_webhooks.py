@@ -196,6 +196,23 @@ def test_forged_signature_is_refused_and_changes_nothing(alice, stripe_fake, del
     assert get_balance(alice) == WELCOME and reload(alice).plan == "free"
 
 
+@pytest.mark.parametrize("body", [b"[]", b'"evt_1"', b"1", b"null", b'{"id": 7}',
+                                  b'{"id": "evt_1", "created": "yesterday"}',
+                                  b'{"id": "evt_1", "type": ["invoice.paid"]}',
+                                  b'{"id": "evt_1", "type": "invoice.paid", "data": []}',
+                                  b'{"id": "evt_1", "data": {"object": "x"}}', b"\xff\xfe"])
+def test_a_signed_body_that_is_not_an_event_is_a_json_400(alice, stripe_fake, client, body):
+    from fakes.stripe import signature_header
+
+    response = client.generic("POST", "/webhooks/stripe", body, content_type="application/json",
+                              HTTP_STRIPE_SIGNATURE=signature_header(body,
+                                                                     stripe_fake.webhook_secret))
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "bad_request"
+    assert StripeEvent.objects.count() == 0
+    assert get_balance(alice) == WELCOME
+
+
 def test_failed_processing_is_kept_and_reprocessed(alice, stripe_fake, deliver, checkout,
                                                    admin_client, admin_user):
     from tests.factories import enable_totp

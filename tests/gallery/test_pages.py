@@ -114,6 +114,24 @@ def test_filters_combine_and_stay_in_the_links(alice_client, alice):
     assert 'name="q" value="fox"' in body.replace("&amp;", "&") or "q=fox" in body
 
 
+@pytest.mark.parametrize("query", ["until=9999-12-31", "since=9999-12-31&until=9999-12-31",
+                                   "q=fox%1b", "q=%00"])
+def test_dates_and_text_no_query_can_hold_are_a_message_not_a_500(alice_client, alice, query):
+    image = make_image(alice, prompt="a fox")
+    response = alice_client.get(reverse("gallery") + "?" + query)
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert ("Choose a date between the years 1 and 9999" in body
+            or "Remove the control character" in body or "Null characters" in body)
+    assert card_ids(body) == [str(image.pk)]  # the filter is dropped, the gallery shown
+
+
+def test_the_last_day_of_the_calendar_is_accepted(alice_client, alice):
+    image = make_image(alice)
+    body = alice_client.get(reverse("gallery") + "?until=9999-12-30").content.decode()
+    assert card_ids(body) == [str(image.pk)]
+
+
 def test_next_page_link_keeps_filters(alice_client, alice, settings, monkeypatch):
     monkeypatch.setattr(listing, "PAGE_SIZE", 1)
     series(alice, 3, prompt="fox", favorite=True)

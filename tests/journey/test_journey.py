@@ -84,9 +84,9 @@ def new_context(browser, size="desktop", theme="light", **kwargs):
 
 
 def error_pages(stack, context, check):
-    """403, 404, 429 and 500 as customers see them (the stack runs with DEBUG on, which shows
-    Django's debug pages instead): rendered by the stack's own templates, shown from its origin
-    so the stylesheet and theme script load."""
+    """403, 404, 429 and 500 as customers see them: rendered by the stack's own templates (a 429
+    and a 500 cannot be provoked on demand), shown from its origin so the stylesheet and theme
+    script load."""
     printed = stack.shell(
         "import json\n"
         "from django.contrib.auth.models import AnonymousUser\n"

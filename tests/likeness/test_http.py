@@ -12,7 +12,7 @@ import pytest
 from api.callbacks import deliver_callback
 from api.models import Callback
 from likeness import http
-from likeness.errors import ProviderError
+from likeness.errors import InvalidInput, ProviderError
 
 PUBLIC = "93.184.215.14"  # a global unicast address (never connected to here)
 
@@ -58,6 +58,65 @@ def rebinding_dns(monkeypatch):
 
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
     return asked
+
+
+NOT_GLOBAL = [
+    "100.64.0.1", "100.100.100.200", "100.127.255.254",  # carrier-grade NAT, cloud metadata
+    "169.254.169.254", "127.0.0.1", "10.0.0.1", "172.16.0.1", "192.168.1.1", "0.0.0.0",
+    "192.0.0.8", "198.18.0.1", "224.0.0.251", "240.0.0.1", "255.255.255.255",
+    "::", "::1", "fe80::1", "fe80::1%eth0", "fc00::1", "fd12:3456::1", "ff02::1", "ff0e::1",
+    "2001:db8::1",
+    "2002:7f00:1::", "2002:a9fe:a9fe::", "2002:6440:1::", "2002:0a00:0001::",  # 6to4
+    "2001:0:4136:e378:8000:63bf:3fff:fdd2", "2001::1",  # Teredo, whatever it wraps
+    "64:ff9b::7f00:1", "64:ff9b::a9fe:a9fe", "64:ff9b::6464:64c8",  # NAT64 of private ones
+    "64:ff9b:1::a00:1", "64:ff9b:1:808:808::", "64:ff9b:1::808:808",  # NAT64, local use
+    "::ffff:127.0.0.1", "::ffff:10.0.0.1", "::ffff:100.100.100.200",  # IPv4-mapped
+    "::127.0.0.1", "::10.0.0.1", "::169.254.169.254",  # IPv4-compatible
+    "100::1", "3fff::1", "not an address", "",
+]
+GLOBAL = ["93.184.215.14", "8.8.8.8", "1.1.1.1", "2606:4700:4700::1111", "2a00:1450:4001::1",
+          "2002:5db8:d70e::1", "64:ff9b::808:808", "::ffff:8.8.8.8"]
+
+
+@pytest.mark.parametrize("address", NOT_GLOBAL)
+def test_every_address_that_is_not_global_is_refused(address):
+    assert not http.is_public_address(address)
+
+
+@pytest.mark.parametrize("address", GLOBAL)
+def test_global_addresses_and_what_wraps_them_pass(address):
+    assert http.is_public_address(address)
+
+
+@pytest.mark.parametrize("url", ["http://100.64.0.1/", "http://100.100.100.200/latest",
+                                 "http://[2002:7f00:1::]/", "http://[2002:a9fe:a9fe::]/",
+                                 "http://[::ffff:a9fe:a9fe]/", "http://[::10.0.0.1]/",
+                                 "http://[64:ff9b::a9fe:a9fe]/", "http://2130706433/",
+                                 "http://0x7f.1/"])
+def test_the_callback_check_refuses_them(settings, url):
+    settings.CALLBACKS_ALLOW_PRIVATE = False
+    with pytest.raises(InvalidInput, match="private or internal"):
+        http.check_public_url(url)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("answer", ["100.100.100.200", "2002:a9fe:a9fe::", "::10.0.0.1"])
+def test_the_guard_refuses_them_at_connection_time(settings, monkeypatch, answer):
+    """A name that resolves to one of them is refused by the connection itself, whatever the
+    check before said."""
+    settings.CALLBACKS_ALLOW_PRIVATE = False
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if host == "meta.example":
+            family = socket.AF_INET6 if ":" in answer else socket.AF_INET
+            return [(family, socket.SOCK_STREAM, 6, "", (answer, port or 80))]
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    with pytest.raises(ProviderError, match="private or internal address"):
+        http.send("POST", "http://meta.example/hook", service="a callback", content=b"{}",
+                  http=http.client(public_only=True, follow_redirects=False))
 
 
 @pytest.mark.django_db

@@ -12,14 +12,15 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 GOOD_KEY = "k" * 20 + "-random-enough-secret-key-0123456789"
 # Every variable these tests set; the rest of the environment is left as it is.
-OURS = ("DEBUG", "SECRET_KEY", "SECRET_KEY_FILE", "ALLOWED_HOSTS", "DATABASE_URL",
-        "DATABASE_URL_FILE", "DATA_DIR", "DJANGO_SETTINGS_MODULE", "TESTING")
+OURS = ("DEBUG", "DJANGO_DEBUG_PAGES", "SECRET_KEY", "SECRET_KEY_FILE", "ALLOWED_HOSTS",
+        "DATABASE_URL", "DATABASE_URL_FILE", "DATA_DIR", "DJANGO_SETTINGS_MODULE", "TESTING")
 SETUP = (
     "import django, os, json; "
     "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'likeness.settings'); "
     "django.setup(); "
     "from django.conf import settings as s; "
-    "print(json.dumps({'debug': s.DEBUG, 'key': s.SECRET_KEY, 'hosts': s.ALLOWED_HOSTS, "
+    "print(json.dumps({'debug': s.DEBUG, 'demo': s.DEMO_PROFILE, 'key': s.SECRET_KEY, "
+    "'hosts': s.ALLOWED_HOSTS, "
     "'engine': s.DATABASES['default']['ENGINE'], 'name': str(s.DATABASES['default']['NAME']), "
     "'host': s.DATABASES['default'].get('HOST', '')}))"
 )
@@ -48,12 +49,77 @@ def refused(result, message):
     assert message in result.stderr, result.stderr
 
 
-def test_the_defaults_start_in_debug_on_sqlite(start, tmp_path):
+def test_the_defaults_start_in_the_demo_profile_on_sqlite(start, tmp_path):
     settings = started(start())
-    assert settings["debug"] is True
+    assert settings["demo"] is True
+    assert settings["debug"] is False  # no Django debug pages unless asked for
     assert settings["engine"] == "django.db.backends.sqlite3"
     assert settings["name"] == str(tmp_path / "data" / "likeness.sqlite3")
     assert "127.0.0.1" in settings["hosts"]
+
+
+def test_the_demo_profile_makes_its_own_signing_key_once(start, tmp_path):
+    first = started(start())["key"]
+    key_file = tmp_path / "data" / "secret_key"
+    assert key_file.read_text().strip() == first
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    assert len(first) >= 50 and "insecure" not in first
+    assert started(start())["key"] == first, "the same key after a restart"
+    other = started(start(DATA_DIR=str(tmp_path / "elsewhere")))["key"]
+    assert other != first, "another installation has another key"
+
+
+def test_an_explicit_secret_key_wins_over_the_generated_one(start, tmp_path):
+    assert started(start(SECRET_KEY=GOOD_KEY))["key"] == GOOD_KEY
+    assert not (tmp_path / "data" / "secret_key").exists()
+
+
+def test_a_key_file_left_readable_by_others_is_closed(start, tmp_path):
+    first = started(start())["key"]
+    key_file = tmp_path / "data" / "secret_key"
+    key_file.chmod(0o644)
+    assert started(start())["key"] == first
+    assert key_file.stat().st_mode & 0o777 == 0o600
+
+
+def test_the_published_demo_key_is_refused(start):
+    refused(start(SECRET_KEY="django-insecure-likeness-demo-key-change-me"), "published key")
+
+
+def test_debug_pages_only_when_asked_and_never_in_production(start):
+    assert started(start(DJANGO_DEBUG_PAGES="1"))["debug"] is True
+    refused(start(DEBUG="0", SECRET_KEY=GOOD_KEY, ALLOWED_HOSTS="likeness.example",
+                  DJANGO_DEBUG_PAGES="1"), "DJANGO_DEBUG_PAGES is for the demo profile only")
+
+
+ERROR_PAGES = (
+    "import django, os, json; from unittest import mock; "
+    "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'likeness.settings'); "
+    "django.setup(); "
+    "from django.conf import settings; from django.test import Client; "
+    "c = Client(HTTP_HOST='127.0.0.1', raise_request_exception=False); "
+    "missing = c.get('/no-such-page/'); "
+    "p = mock.patch('web.views.render', side_effect=RuntimeError('boom')); p.start(); "
+    "crash = c.get('/'); p.stop(); "
+    "print(json.dumps({'admin': settings.ADMIN_PATH, 'codes': [missing.status_code, "
+    "crash.status_code], 'missing': missing.content.decode(), "
+    "'crash': crash.content.decode()}))"
+)
+
+
+@pytest.mark.parametrize("variables", [{}, {"ADMIN_PATH": "hidden-staff-door/"}])
+def test_error_pages_of_the_default_profile_tell_nothing(start, variables, tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in OURS}
+    env.update(DATA_DIR=str(tmp_path / "data"), **variables)
+    result = subprocess.run([sys.executable, "-c", ERROR_PAGES], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=60)
+    pages = started(result)
+    assert pages["codes"] == [404, 500]
+    for page in (pages["missing"], pages["crash"]):
+        assert pages["admin"] not in page  # the URL patterns are not listed
+        for leak in ("URLconf", "Traceback", "DJANGO_SETTINGS_MODULE", "SECRET_KEY", "boom",
+                     str(tmp_path)):
+            assert leak not in page
 
 
 def test_production_without_a_secret_key_refuses_to_start(start):

@@ -14,7 +14,7 @@ from generation.actions import create_generation
 from generation.models import Generation, Image
 from observability.logs import ContextFilter, JsonFormatter
 from observability.views import provider_health
-from tests.factories import enable_totp, make_image
+from tests.factories import make_image
 
 
 class Capture(logging.Handler):
@@ -165,16 +165,6 @@ def test_likeness_per_provider_and_base_model(alice, client, staff_client, setti
     page = staff_client.get("/staff/providers/").content.decode()
     assert 'data-likeness-row="together:flux-dev"' in page
     assert 'data-matched-share="0.667"' in page and "67 %" in page
-
-
-@pytest.fixture
-def staff_client(client, db):
-    from tests.factories import make_user
-
-    staff = make_user("staff@example.com", is_staff=True)
-    enable_totp(staff)
-    client.force_login(staff)
-    return client
 
 
 class Collector(ThreadingHTTPServer):

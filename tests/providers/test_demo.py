@@ -5,16 +5,19 @@ import io
 import os
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from likeness.errors import ProviderError
+from providers.demo.faces import CROP_SIDE, crops_from_zip
 from providers.demo.images import DEMO_LABEL, DemoProvider
 from providers.interfaces import ImageProvider as GenerationProvider
 from providers.interfaces import ImageRequest as GenerationRequest
 from providers.registry import image_provider as generation_provider
+from tests.studio.photos import person_jpeg
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -97,3 +100,14 @@ def test_the_registry_builds_the_configured_provider(settings):
     assert provider.is_demo
     with pytest.raises(LookupError):
         generation_provider("no-such-provider")
+
+
+def test_the_demo_trainer_keeps_faces_and_skips_what_is_no_photo():
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("01.jpg", b"not a jpeg")
+        archive.writestr("02.jpg", person_jpeg(2))
+        archive.writestr("02.txt", "a photo of zorvek woman")
+    (crop,) = crops_from_zip(buffer.getvalue())
+    with Image.open(io.BytesIO(crop)) as face:
+        assert face.size == (CROP_SIDE, CROP_SIDE)

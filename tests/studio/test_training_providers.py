@@ -142,6 +142,23 @@ def test_a_forged_replicate_webhook_is_refused(services, model, client):
     assert not WebhookDelivery.objects.exists()
 
 
+@pytest.mark.parametrize("body", [b"[]", b'"x"', b"not json"])
+def test_a_signed_webhook_that_is_not_an_object_is_a_json_400(services, model, client, body):
+    from fakes.base import WebhookDelivery as Sent
+
+    replicate = services["replicate"]
+    headers = replicate.sign_webhook(Sent(id="msg_1", url="", event="completed", body=body))
+    response = client.generic("POST", "/webhooks/replicate", body,
+                              content_type="application/json", headers=headers)
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "bad_request"
+    run = actions.start_training(model, provider="fal")
+    response = _fal_delivery(run, body, services["fal"].sign(body, request_id="req-1"), client)
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "bad_request"
+    assert not WebhookDelivery.objects.exists()
+
+
 def test_a_transient_error_is_retried_without_a_second_training(services, model, run_jobs):
     replicate = services["replicate"]
     replicate.fail(503, times=2, path=r"/trainings$", method="POST")

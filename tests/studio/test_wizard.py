@@ -168,6 +168,27 @@ def test_bad_details_show_the_error_by_the_field_and_keep_the_input(alice_client
     assert not PersonalModel.objects.filter(user=alice).exists()
 
 
+@pytest.mark.parametrize(("name", "message"), [
+    ("Al\x1bice", "Remove the control character"),
+    ("\u200b\u200b", "Give the model a name"),
+])
+def test_a_name_that_is_not_text_creates_nothing(alice_client, alice, name, message):
+    response = alice_client.post(reverse("model_new"), {
+        "name": name, "subject_class": "woman", "trigger_word": "zorvek"})
+    assert response.status_code == 200
+    assert message in text(response)
+    assert not PersonalModel.objects.exists()
+
+
+def test_an_upload_s_file_name_is_kept_without_control_characters(alice_client, model):
+    response = alice_client.post(reverse("model_photos", args=[model.pk]), {
+        "files": [upload("me\x1b[2J\x07.jpg", person_jpeg(0))]})
+    assert response.status_code == 200
+    actions.add_photos(model, [("you\x00\ud800.jpg", person_jpeg(1))])
+    assert sorted(TrainingPhoto.objects.values_list("filename", flat=True)) == [
+        "me[2J.jpg", "you\ufffd.jpg"]
+
+
 def test_full_slots_list_the_models_instead_of_the_form(alice_client, alice, model):
     url = reverse("model_new")
     response = alice_client.get(url)

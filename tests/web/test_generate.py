@@ -30,6 +30,11 @@ def _counts(user):
     ({"num_images": "5"}, "num_images", "Ask for 1 to 4 images"),
     ({"num_images": "two"}, "num_images", "Ask for 1 to 4 images"),
     ({"num_images": ""}, "num_images", "Ask for 1 to 4 images"),
+    ({"prompt": "a fox\x1b[2J in the snow"}, "prompt", "Remove the control character"),
+    ({"prompt": "a fox\x00"}, "prompt", "Null characters are not allowed"),
+    ({"negative_prompt": "fog\x7f"}, "negative_prompt", "Remove the control character"),
+    ({"prompt": "\u200b\u200b\u2060"}, "prompt", "Write a prompt"),  # zero-width only
+    ({"prompt": "\u3164 \u00a0\ufeff"}, "prompt", "Write a prompt"),  # blank-looking only
 ])
 def test_bad_input_is_explained_kept_and_records_nothing(alice_client, alice, changes, field,
                                                         message):

@@ -1,6 +1,8 @@
 """Every page renders for its owner, sends strangers to sign in, and hides other accounts'
 objects behind a 404."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -66,6 +68,14 @@ def test_profile_saves_the_name(alice_client, alice):
     body = alice_client.get(reverse("profile")).content.decode()
     assert reverse("account_email") in body and reverse("account_change_password") in body
     assert "Free" in body
+
+
+def test_a_name_that_is_not_text_is_refused_and_kept_out(alice_client, alice):
+    response = alice_client.post(reverse("profile"), {"name": "Alice\x1b[31m"})
+    assert response.status_code == 200
+    assert "Remove the control character" in response.content.decode()
+    alice.refresh_from_db()
+    assert alice.name == "Alice"
 
 
 def test_credits_page_lists_the_ledger(alice_client):
@@ -143,3 +153,10 @@ def test_object_urls_work_for_alice(alice_client, image):
         assert alice_client.get(reverse(name, args=[image.generation.pk])).status_code == 200
     for name in ["image_detail", "image_file", "image_thumbnail"]:
         assert alice_client.get(reverse(name, args=[image.pk])).status_code == 200
+
+
+def test_every_feature_card_on_the_landing_page_has_its_own_icon(client, db):
+    page = client.get("/").content.decode()
+    cards = re.findall(
+        r'<div class="[^"]*" data-feature>\s*<div[^>]*>\s*<svg[^>]*><path d="([^"]+)"', page)
+    assert len(cards) >= 6 and len(set(cards)) == len(cards)

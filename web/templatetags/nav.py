@@ -19,6 +19,8 @@ NAV = [
      "M9 3v2m6-2v2M9 19v2m6-2v2M3 9h2m-2 6h2m14-6h2m-2 6h2M7 7h10v10H7z"),
     ("Generate", "generate", {"generate", "generation_detail"},
      "M12 3v3m0 12v3M3 12h3m12 0h3M6 6l2 2m8 8 2 2M6 18l2-2m8-8 2-2"),
+    ("Packs", "packs", {"packs", "pack_run_detail"},
+     "M4 7h16M4 12h16M4 17h10M18 15l2 2-2 2"),
     ("Gallery", "gallery", {"gallery", "image_detail"},
      "M4 5h16v14H4zM8 11a2 2 0 1 0 0-4 2 2 0 0 0 0 4m12 4-5-5-9 9"),
     ("Credits", "credits", {"credits"},
