@@ -23,31 +23,38 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 SETUP = """
+import io
 import json
 from django.core.files.base import ContentFile
+from PIL import Image
 from accounts.models import User
 from credits.actions import grant
 from generation.actions import create_generation
 from studio.actions import create_model
 from studio.models import TrainingPhoto
 from studio.actions import start_training
+from tests.factories import consent_for
 users = [User.objects.create_user(f'soak{n}@example.com', 'a-long-password-1')
          for n in range(max(5, __TRAININGS__))]
 for user in users:
     grant(user, 100000, reason='soak', reference=f'soak:{user.pk}')
 for n in range(__GENERATIONS__):
     create_generation(users[n % len(users)], prompt=f'soak {n}', num_images=1 + n % 4)
+# A real (tiny, faceless) JPEG: the demo trainer opens the photos it is given.
+buffer = io.BytesIO()
+Image.new('RGB', (64, 64), (90, 120, 150)).save(buffer, 'JPEG')
+TINY_JPEG = buffer.getvalue()
 for n in range(__TRAININGS__):
     user = users[n]  # one model each: the Free plan holds one
-    # A pet: the soak is about the queue, and pets' photos need no face or consent.
-    model = create_model(user, name=f'Soak {n}', subject_class='dog')
+    model = create_model(user, name=f'Soak {n}', subject_class='person')
     for i in range(5):
         photo = TrainingPhoto(user=user, model=model, filename=f'{i}.jpg', width=1024,
                               height=1024, source_format='JPEG', sha256=f'{n}-{i}',
                               phash='0' * 16, sharpness=100)
-        photo.file.save(f'{photo.id}.jpg', ContentFile(b'jpeg'), save=False)
+        photo.file.save(f'{photo.id}.jpg', ContentFile(TINY_JPEG), save=False)
         photo.thumbnail.save(f'{photo.id}-t.webp', ContentFile(b'webp'), save=False)
         photo.save()
+    consent_for(model)  # made-up photos, a made-up consent: the soak is about the queue
     start_training(model)
 print(json.dumps({'ok': True}))
 """

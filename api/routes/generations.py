@@ -27,7 +27,9 @@ router = Router(tags=["Generations"])
                 "fail or are flagged by a provider's safety checker are refunded. 402 "
                 "insufficient_credits when the balance is too low, 404 not_found for a "
                 "model_id that is not yours, 409 conflict for a model that is not trained yet "
-                "(limit_reached beyond your plan's model slots); nothing is recorded then. "
+                "(limit_reached beyond your plan's model slots), 403 suspended for a model "
+                "staff suspended, 422 prompt_refused when the prompt policy refuses the prompt "
+                "or the negative prompt (details: field, categories); nothing is recorded then. "
                 "Honours Idempotency-Key (a retry with the same key and body returns the first "
                 "answer and charges nothing again; another body is 409) and is rate limited "
                 "per key and per account (429 rate_limited with Retry-After).",

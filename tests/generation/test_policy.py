@@ -150,3 +150,28 @@ def test_the_form_shows_the_refusal_on_the_prompt(rich_alice, models, client):
     errors = response.context["form"].errors
     assert "prompt" in errors and "child" in errors["prompt"][0]
     _nothing_changed(rich_alice, balance)
+
+
+def test_every_shipped_pack_passes_for_the_subjects_it_is_for(db):
+    """Packs go through the same policy: none of their prompts may be refused for a subject the
+    pack is for (a child's model is held to the strict level)."""
+    from types import SimpleNamespace
+
+    from generation import policy
+    from generation.actions import prompt_as_sent
+    from generation.packs import active_packs
+
+    checked, refused = 0, []
+    for pack in active_packs():
+        for subject in pack.subjects:
+            model = SimpleNamespace(trigger_word="zorvek", subject_class=subject, pk="x")
+            for item in pack.prompts_for(subject):
+                prompt = item["prompt"].replace("{subject}", f"zorvek {subject}")
+                style = item["style"] or ""
+                try:
+                    policy.enforce(prompt_as_sent(prompt, style=style, model=model),
+                                   STYLES[style].negative_prompt if style else "", model=model)
+                except PromptRefused as exc:
+                    refused.append((pack.slug, subject, prompt, exc.categories))
+                checked += 1
+    assert checked and not refused, refused
