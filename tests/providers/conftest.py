@@ -50,3 +50,22 @@ def fakes(fake_servers, settings):
     yield _servers
     for fake in vars(_servers).values():
         fake.clear_faults()
+
+
+@pytest.fixture(scope="session")
+def tiny_dir(tmp_path_factory):
+    """A tiny FLUX.1 [schnell] in the operator's layout (providers.local.tiny), built once:
+    `LOCAL_MODELS_DIR` is its parent."""
+    from providers.local.tiny import build_tiny_model_dir  # torch: only for the tests that ask
+    return build_tiny_model_dir(tmp_path_factory.mktemp("models") / "flux-schnell", seed=0)
+
+
+@pytest.fixture
+def local_models(settings, tiny_dir, tmp_path):
+    """The local engine pointed at the tiny model, on the CPU."""
+    settings.LOCAL_MODELS_DIR = str(tiny_dir.parent)
+    settings.LOCAL_MEMORY_PROFILE = "cpu-fp32"
+    settings.LOCAL_TRAINING_DIR = str(tmp_path / "local-training")
+    settings.LOCAL_CACHE_DIR = str(tmp_path / "local-cache")
+    settings.LOCAL_TRAINING_RESOLUTION = 32
+    return tiny_dir

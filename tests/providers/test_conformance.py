@@ -4,9 +4,11 @@ backend, driven against the fakes that speak their services' protocols (fakes/).
 
 import io
 import time
+import zipfile
 from dataclasses import replace
 
 import pytest
+from django.core.files.base import ContentFile
 from django.utils import timezone
 from PIL import Image as PILImage
 
@@ -26,6 +28,7 @@ from providers.interfaces import (
 )
 from studio.models import TrainingRun
 from tests.factories import make_image, make_personal_model
+from tests.studio.photos import person_jpeg
 
 # The size for the aspect ratio, as generation asks (some providers take only the ratio).
 REQUEST = ImageRequest(prompt="a lighthouse at dusk", width=1024, height=1024, seed=11,
@@ -39,23 +42,33 @@ def implements(obj, interface, *methods):
     assert not missing, f"{type(obj).__name__} does not implement {missing}"
 
 
+# The local engine runs the tiny FLUX.1 [schnell] on the CPU: a small picture of that model.
+LOCAL_REQUEST = replace(REQUEST, base_model="flux-schnell", width=64, height=64)
+
+
 @pytest.mark.parametrize("name", list(registry.IMAGE_PROVIDERS))
-def test_every_image_provider_makes_images(name, fakes):
+def test_every_image_provider_makes_images(name, fakes, request):
     provider = registry.image_provider(name)
+    asked = REQUEST
+    if name == "local":
+        request.getfixturevalue("local_models")
+        asked = LOCAL_REQUEST
     implements(provider, ImageProvider, "supports", "generate")
     assert provider.name == name and provider.label
-    assert provider.supports(REQUEST)
+    assert provider.supports(asked)
     if not provider.is_demo:
-        assert not provider.supports(replace(REQUEST, base_model="no-such-model"))
-    (image,) = provider.generate(REQUEST)
-    assert isinstance(image, ProviderImage) and image.seed == REQUEST.seed
+        assert not provider.supports(replace(asked, base_model="no-such-model"))
+    (image,) = provider.generate(asked)
+    assert isinstance(image, ProviderImage) and image.seed == asked.seed
     assert image.content_type in ("image/png", "image/jpeg", "image/webp")
     with PILImage.open(io.BytesIO(image.data)) as picture:
         assert picture.size == (image.width, image.height)
     assert isinstance(image.metadata, dict)
 
 
-@pytest.mark.parametrize("name", [n for n in registry.IMAGE_PROVIDERS if n != "demo"])
+# The ones behind a remote service (the local engine's transient errors are its own tests').
+@pytest.mark.parametrize("name", [n for n in registry.IMAGE_PROVIDERS
+                                  if n not in ("demo", "local")])
 def test_every_image_provider_says_when_to_try_again(name, fakes):
     getattr(fakes, name).fail(503, times=20)
     with pytest.raises(ProviderError) as caught:
@@ -78,9 +91,18 @@ def trainer_fakes(settings, fake_servers):
 
 def _run(user, provider):
     model = make_personal_model(user, status="queued", trigger_word=f"conform{provider}")
-    return TrainingRun.objects.create(user=user, model=model, provider=provider, steps=100,
-                                      learning_rate=0.0004, lora_rank=4,
-                                      status=TrainingRun.Status.RUNNING)
+    run = TrainingRun.objects.create(
+        user=user, model=model, provider=provider, steps=4 if provider == "local" else 100,
+        learning_rate=0.01 if provider == "local" else 0.0004, lora_rank=4,
+        status=TrainingRun.Status.RUNNING)
+    if provider == "local":  # it reads the photos the pipeline packed, not a URL
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            for number in range(1, 3):
+                archive.writestr(f"{number:02d}.jpg", person_jpeg(number))
+                archive.writestr(f"{number:02d}.txt", "a photo of tok person")
+        run.zip_file.save("photos.zip", ContentFile(buffer.getvalue()), save=True)
+    return run
 
 
 def _until_done(trainer, run, timeout=10.0):
@@ -94,7 +116,9 @@ def _until_done(trainer, run, timeout=10.0):
 
 
 @pytest.mark.parametrize("name", list(registry.TRAINERS))
-def test_every_trainer_trains_and_hands_over_the_weights(name, trainer_fakes, alice):
+def test_every_trainer_trains_and_hands_over_the_weights(name, trainer_fakes, alice, request):
+    if name == "local":
+        request.getfixturevalue("local_models")
     trainer = registry.trainer(name)
     implements(trainer, Trainer, "start", "state", "cancel", "fetch_weights")
     assert trainer.name == name and trainer.label and trainer.poll_seconds > 0
@@ -105,7 +129,7 @@ def test_every_trainer_trains_and_hands_over_the_weights(name, trainer_fakes, al
     run.started_at = timezone.now()  # as the pipeline records it
     run.save()
     assert run.provider_id
-    state = _until_done(trainer, run)
+    state = _until_done(trainer, run, timeout=180 if name == "local" else 10)
     assert state.state == "succeeded", state
     weights = trainer.fetch_weights(run, state)
     assert len(weights) > 8 and int.from_bytes(weights[:8], "little") < len(weights)

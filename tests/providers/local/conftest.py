@@ -18,11 +18,6 @@ TRAINING = {"steps": 6, "learning_rate": 1e-2, "rank": 4, "resolution": 32, "see
 
 
 @pytest.fixture(scope="session")
-def tiny_dir(tmp_path_factory):
-    return build_tiny_model_dir(tmp_path_factory.mktemp("models") / "flux-schnell", seed=0)
-
-
-@pytest.fixture(scope="session")
 def tiny_dev_dir(tmp_path_factory):
     return build_tiny_model_dir(tmp_path_factory.mktemp("models") / "flux-dev", seed=0,
                                 guidance_embeds=True)
