@@ -5,14 +5,12 @@ astronaut's own face lets the model train; Grace Hopper's is refused with the re
 training is refused too, with nothing charged."""
 
 import json
-import os
 import re
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from tests.browser.camera import filming, take_selfie, write_y4m
-from tests.browser_fixtures import CHROMIUM
 from tests.faces_data import grace_hopper
 from tests.studio.photos import selfie
 
@@ -65,12 +63,9 @@ def states(stack) -> dict:
             if line.startswith("STATE ")}
 
 
-@pytest.fixture(scope="module")
-def playwright():
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("Debian's chromium is not installed (scripts/test installs it as root)")
-    with sync_playwright() as running:
-        yield running
+@pytest.fixture
+def playwright(playwright_session):
+    return playwright_session  # the session's one: see tests/browser_fixtures.py
 
 
 def test_the_persons_own_face_lets_the_model_train(stack, models, playwright, tmp_path):

@@ -8,7 +8,7 @@ import pytest
 from accounts.plans import PACKS, PLANS
 from fakes.stripe import FakeStripe
 from tests.browser.camera import filming, write_y4m
-from tests.browser_fixtures import CHROMIUM, ROOT, running_stack
+from tests.browser_fixtures import ROOT, running_stack
 from tests.journey.checks import AXE, Findings
 
 PRICES = {
@@ -47,17 +47,14 @@ def journey_stack(tmp_path_factory, stripe_fake):
 
 
 @pytest.fixture(scope="module")
-def browser(tmp_path_factory):
+def browser(tmp_path_factory, playwright_session):
     """The journey's Chromium, whose camera films the person in the photos (the consent
-    selfie): a video of the astronaut, as tests/studio/photos.py draws her."""
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("Debian's chromium is not installed (scripts/test installs it as root)")
-    from playwright.sync_api import sync_playwright
-
+    selfie): a video of the astronaut, as tests/studio/photos.py draws her. Launched from the
+    session's one Playwright (tests/browser_fixtures.py says why)."""
     from tests.studio.photos import selfie
 
     video = write_y4m(tmp_path_factory.mktemp("camera") / "selfie.y4m", selfie())
-    with sync_playwright() as playwright, filming(playwright, video) as chromium:
+    with filming(playwright_session, video) as chromium:
         yield chromium
 
 
