@@ -66,4 +66,4 @@ def run_summary(run: PackRun) -> dict:
     done = sum(g.is_finished for g in generations)
     return {"generations": generations, "finished": done == len(generations),
             "done": done, "total": len(generations),
-            "charged": sum(g.credits_charged for g in generations if g.is_finished)}
+            "charged": sum(g.credits_charged for g in generations)}  # 0 until finished

@@ -72,16 +72,30 @@ def read_weights(data: bytes) -> tuple[list[bytes], float | None]:
     return crops, float(best) if best else None
 
 
+def _draw(seed: int, crop_count: int):
+    """The seed's first draws: which crop, how big, whether it misses; and the generator, for
+    the rest of the picture's choices."""
+    rng = random.Random(f"demo-face:{seed}")
+    index = rng.randrange(crop_count)
+    size = rng.uniform(0.4, 0.58)
+    return rng, index, size, rng.random() < MISS_RATE
+
+
+def misses(seed: int, crop_count: int) -> bool:
+    """Whether the picture of this seed misses the face (too small to recognise)."""
+    return _draw(seed, crop_count)[3]
+
+
 def compose(picture: Image.Image, crops: tuple[bytes, ...], seed: int, scale: float,
             best_scale: float) -> Image.Image:
     """The picture with one of the subject's faces in it, as described above."""
-    rng = random.Random(f"demo-face:{seed}")
+    rng, index, size, miss = _draw(seed, len(crops))
     width, height = picture.size
     unit = min(width, height)
-    with Image.open(io.BytesIO(rng.choice(crops))) as crop:
+    with Image.open(io.BytesIO(crops[index])) as crop:
         face = crop.convert("RGB")
-    side = int(unit * rng.uniform(0.4, 0.58))
-    if rng.random() < MISS_RATE:
+    side = int(unit * size)
+    if miss:
         side = max(16, unit // 28)  # far away: too small for a face to be recognised
     face = face.resize((side, side), Image.Resampling.LANCZOS)
     if rng.random() < 0.5:
