@@ -31,6 +31,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from fakes import enhancers
 from fakes.base import (
     FakeServer,
     HttpError,
@@ -43,7 +44,7 @@ from fakes.base import (
     utcnow_iso,
 )
 from fakes.images import safetensors_bytes
-from fakes.replicate_schemas import SINGLE_OUTPUT, kind_of, openapi
+from fakes.replicate_schemas import COMMUNITY, ENHANCERS, SINGLE_OUTPUT, kind_of, openapi
 from fakes.replicate_schemas import problems as input_problems
 
 TRAINER = "ostris/flux-dev-lora-trainer"
@@ -119,6 +120,8 @@ class FakeReplicate(FakeServer):
             self._add_model("black-forest-labs", name, "public",
                             hashlib.sha256(name.encode()).hexdigest())
             self.models[f"black-forest-labs/{name}"]["is_official"] = True
+        for key, (version, _kind) in COMMUNITY.items():
+            self._add_model(*key.split("/"), "public", version)
 
     def _add_model(self, owner: str, name: str, visibility: str, version: str | None = None,
                    hardware: str = "gpu-t4", description: str | None = None) -> dict:
@@ -569,6 +572,9 @@ class FakeReplicate(FakeServer):
             obj["logs"] += "Saved LoRA to output/flux_train_replicate/lora.safetensors\n"
             obj["output"] = {"version": f"{destination}:{version_id}", "weights": weights}
             obj["status"] = "succeeded"
+        elif kind_of(obj["model"]) in ENHANCERS:
+            if not self._enhance(obj):
+                obj["logs"] += f"Exception: {obj['error']}\n"
         else:
             inputs = obj["input"]
             width, height = self._size(inputs)
@@ -581,6 +587,20 @@ class FakeReplicate(FakeServer):
             if job.webhook and "output" in job.events and "completed" not in job.events:
                 self._notify(job, "output")
         self._notify(job, "completed")
+
+    def _enhance(self, obj: dict) -> bool:
+        """Real-ESRGAN (`scale`) or CodeFormer (`upscale`) on the input image: one URL out."""
+        inputs = obj["input"]
+        scale = inputs.get("scale", 4) if kind_of(obj["model"]) == "real-esrgan" \
+            else inputs.get("upscale", 2)
+        try:
+            data = enhancers.run(enhancers.read(inputs["image"], self._files, self.url), scale)
+        except enhancers.BadInput as exc:
+            obj["status"], obj["error"] = "failed", str(exc)
+            return False
+        obj["output"] = self.serve_bytes("output.png", data, "image/png")
+        obj["status"] = "succeeded"
+        return True
 
     def _size(self, inputs: dict) -> tuple[int, int]:
         ar = inputs.get("aspect_ratio")
