@@ -61,7 +61,9 @@ def test_upscale_from_the_page_links_original_and_version(client, rich_alice, ru
     assert re.search(rf'href="{reverse("image_detail", args=[image.pk])}"[^>]*data-original-link',
                      version_page)
     assert "Upscale 4× (this image)" in version_page
-    assert client.get(reverse("generation_detail", args=[generation.pk])).status_code == 200
+    progress = client.get(reverse("generation_detail", args=[generation.pk])).content.decode()
+    assert "A new version: Upscale 4× of" in progress
+    assert reverse("image_detail", args=[image.pk]) in progress
 
 
 def test_restore_face_from_the_page(client, rich_alice, run_jobs):
