@@ -41,3 +41,18 @@ def run(picture: Image.Image, scale: float) -> bytes:
     out = io.BytesIO()
     picture.save(out, format="PNG", compress_level=1)
     return out.getvalue()
+
+
+def replicate_run(fake, obj: dict, kind: str) -> None:
+    """A Replicate prediction of Real-ESRGAN (`scale`, default 4) or CodeFormer (`upscale`,
+    default 2) ends: one URL out, or failed with the model's error for an unreadable image."""
+    inputs = obj["input"]
+    scale = inputs.get("scale", 4) if kind == "real-esrgan" else inputs.get("upscale", 2)
+    try:
+        data = run(read(inputs["image"], fake._files, fake.url), scale)
+    except BadInput as exc:
+        obj["status"], obj["error"] = "failed", str(exc)
+        obj["logs"] += f"Exception: {exc}\n"
+        return
+    obj["output"] = fake.serve_bytes("output.png", data, "image/png")
+    obj["status"] = "succeeded"

@@ -34,6 +34,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from fakes import fal_enhance
 from fakes.base import (
     FakeServer,
     HttpError,
@@ -45,9 +46,6 @@ from fakes.base import (
     route,
     utcnow_iso,
 )
-from fakes.fal_enhance import ENHANCE_APPS
-from fakes.fal_enhance import output as enhance_output
-from fakes.fal_enhance import validate as validate_enhance
 from fakes.images import black_image, safetensors_bytes
 
 TRAINING_APP = "fal-ai/flux-lora-fast-training"
@@ -204,7 +202,7 @@ class FakeFal(FakeServer):
     def models(self, req: Request) -> Response:
         """fal's platform API: which of the asked endpoint ids are served."""
         wanted = req.query.get("endpoint_id", [])
-        served = [app for app in [TRAINING_APP, *GENERATION_APPS, *ENHANCE_APPS]
+        served = [app for app in [TRAINING_APP, *GENERATION_APPS, *fal_enhance.ENHANCE_APPS]
                   if app not in self.retired]
         found = [{"endpoint_id": app, "metadata": {"status": "active", "display_name": app}}
                  for app in served if not wanted or app in wanted]
@@ -212,7 +210,7 @@ class FakeFal(FakeServer):
 
     @route("POST", r"/(?P<app>[\w.-]+/[\w.-]+(?:/[\w.-]+)*)")
     def submit(self, req: Request, app: str) -> Response:
-        known = app == TRAINING_APP or app in GENERATION_APPS or app in ENHANCE_APPS
+        known = app == TRAINING_APP or app in GENERATION_APPS or app in fal_enhance.ENHANCE_APPS
         if not known or app in self.retired:
             return json_response({"detail": f"Application '{app}' not found"}, 404)
         try:
@@ -318,10 +316,10 @@ class FakeFal(FakeServer):
         if job.fail:
             status, detail, job.error_type = job.fail
             return self._finish(job, status, {"detail": detail}, f"Invalid status code: {status}")
-        if job.app in ENHANCE_APPS:
-            errors = validate_enhance(job.app, job.input)
+        if job.app in fal_enhance.ENHANCE_APPS:
+            errors = fal_enhance.validate(job.app, job.input)
             if not errors:
-                status, body, error = enhance_output(self, job.app, job.input)
+                status, body, error = fal_enhance.output(self, job.app, job.input)
                 job.error_type = "image_load_error" if error else ""
                 return self._finish(job, status, body, error)
         else:

@@ -573,8 +573,7 @@ class FakeReplicate(FakeServer):
             obj["output"] = {"version": f"{destination}:{version_id}", "weights": weights}
             obj["status"] = "succeeded"
         elif kind_of(obj["model"]) in ENHANCERS:
-            if not self._enhance(obj):
-                obj["logs"] += f"Exception: {obj['error']}\n"
+            enhancers.replicate_run(self, obj, kind_of(obj["model"]))
         else:
             inputs = obj["input"]
             width, height = self._size(inputs)
@@ -587,20 +586,6 @@ class FakeReplicate(FakeServer):
             if job.webhook and "output" in job.events and "completed" not in job.events:
                 self._notify(job, "output")
         self._notify(job, "completed")
-
-    def _enhance(self, obj: dict) -> bool:
-        """Real-ESRGAN (`scale`) or CodeFormer (`upscale`) on the input image: one URL out."""
-        inputs = obj["input"]
-        scale = inputs.get("scale", 4) if kind_of(obj["model"]) == "real-esrgan" \
-            else inputs.get("upscale", 2)
-        try:
-            data = enhancers.run(enhancers.read(inputs["image"], self._files, self.url), scale)
-        except enhancers.BadInput as exc:
-            obj["status"], obj["error"] = "failed", str(exc)
-            return False
-        obj["output"] = self.serve_bytes("output.png", data, "image/png")
-        obj["status"] = "succeeded"
-        return True
 
     def _size(self, inputs: dict) -> tuple[int, int]:
         ar = inputs.get("aspect_ratio")
