@@ -8,7 +8,9 @@ may serve; retrying ours cannot help). Other permanent errors (invalid request, 
 end the request at once: another provider would refuse it too. Credits are not touched here:
 whatever happens, the caller charges or refunds each image slot once. A provider that answers
 that it does not serve the model is skipped too, and the caller teaches the live catalogue
-(providers.catalogue) so that the next requests skip it at once."""
+(providers.catalogue) so that the next requests skip it at once. `enhance()` does the same for
+a new version of an image (upscaling, face restore), routed under the keys "upscale" and
+"face_restore" to the providers whose `operations` offer it."""
 
 import logging
 import time
