@@ -16,6 +16,7 @@ from generation import versions
 from generation.catalogue import MAX_VERSION_PIXELS, OPERATIONS
 from generation.models import Generation, Image
 from generation.version_tasks import run_version
+from jobs.reaper import task_abandoned
 from likeness import faces
 from likeness.errors import Conflict, InsufficientCredits, InvalidInput, NotFound, ProviderError
 from providers import registry
@@ -175,3 +176,14 @@ def test_a_restored_face_is_scored_like_any_image_of_the_model(demo, rich_alice,
     assert version.likeness is not None and version.likeness >= 80
     assert version.face_count == 1
     assert version.metadata["likeness"] == version.likeness
+
+
+def test_a_version_whose_job_the_reaper_gave_up_is_refunded(demo, original):
+    """Workers died under the job too often: the reaper's signal finishes it, refunded."""
+    before = get_balance(original.user)
+    generation = versions.upscale(original.user, original.pk, 2)
+    task_abandoned.send(sender=None, task_path=run_version.module_path,
+                        args=[str(generation.id)], kwargs={})
+    generation.refresh_from_db()
+    assert generation.failures[0]["code"] == "worker_lost"
+    assert_refunded_once(generation, original, before)
