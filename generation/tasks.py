@@ -19,7 +19,7 @@ from django_tasks import task
 from generation import likeness
 from generation.catalogue import MAX_SEED, catalogue_keys
 from generation.images import build_image, decode
-from generation.loras import lora_for
+from generation.loras import lora_for, second_lora_for
 from generation.models import Generation
 from generation.results import (
     claim,
@@ -57,14 +57,16 @@ def refresh_catalogue():
 
 @task()
 def run_generation(generation_id: str):
-    generation = claim(generation_id)
+    generation = claim(generation_id, "second_model")
     if generation is None:
         return
-    if generation.lora_scale is not None and generation.personal_model is None:
+    if (generation.lora_scale is not None and generation.personal_model is None) or (
+            generation.second_lora_scale is not None and generation.second_model is None):
         fail_remaining(generation, "personal_model_deleted", MESSAGES["personal_model_deleted"])
         return
-    if not generation.user.is_active or (generation.personal_model is not None
-                                         and generation.personal_model.is_suspended):
+    if not generation.user.is_active or any(
+            model is not None and model.is_suspended
+            for model in (generation.personal_model, generation.second_model)):
         fail_remaining(generation, "suspended", MESSAGES["suspended"])  # refunded
         return
     request = base_request(generation)
@@ -101,7 +103,7 @@ def base_request(generation: Generation) -> ImageRequest:
         height=generation.height, seed=generation.seed, base_model=generation.base_model,
         num_images=1, steps=generation.steps, guidance=generation.guidance,
         negative_prompt=generation.negative_prompt, aspect_ratio=generation.aspect_ratio,
-        lora=lora_for(generation))
+        lora=lora_for(generation), second_lora=second_lora_for(generation))
 
 
 def slot_seed(generation: Generation, index: int, attempt: int = 0) -> int:
@@ -111,8 +113,12 @@ def slot_seed(generation: Generation, index: int, attempt: int = 0) -> int:
 
 
 def _references(generation: Generation) -> list:
+    """The faces an image is scored against: none for two people in one picture (which face
+    is whose is not measured), so such images carry no likeness score."""
     model = generation.personal_model
-    return list(model.face_references or []) if model is not None else []
+    if model is None or generation.second_lora_scale is not None:
+        return []
+    return list(model.face_references or [])
 
 
 def _make_slot(generation, request, providers, index, events):
@@ -150,6 +156,7 @@ def _make_slot(generation, request, providers, index, events):
         extra = {
             "provider_ms": round(result.seconds * 1000, 1),
             "lora": request.lora.describe() if request.lora else None,
+            "second_lora": request.second_lora.describe() if request.second_lora else None,
             "retries": result.tries,
         }
         if references:

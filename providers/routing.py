@@ -65,12 +65,14 @@ def route_names(base_model: str, lora: Lora | None = None) -> list[str]:
     """The configured providers for this model, in order. A personal model trained by the demo
     trainer has no real weights: only the demo provider can draw it."""
     if lora is not None and lora.is_demo:
-        return ["demo"]
+        return ["demo"]  # a pair with one demo model included: demo weights draw nowhere else
     key = route_key(base_model, lora is not None)
     return list(settings.GENERATION_ROUTES.get(key) or settings.GENERATION_PROVIDERS)
 
 
 def supports(provider: ImageProvider, request: ImageRequest) -> bool:
+    if request.second_lora is not None and not getattr(provider, "multi_lora", False):
+        return False
     check = getattr(provider, "supports", None)
     return True if check is None else bool(check(request))
 
@@ -79,24 +81,30 @@ def providers_for(request: ImageRequest) -> list[ImageProvider]:
     """The providers that can make this request, in route order, less those that said they do
     not serve its model (the live catalogue). Raises LookupError for a name that is not a
     provider (a misconfigured deployment)."""
-    providers = [image_provider(name) for name in route_names(request.base_model,
-                                                                   request.lora)]
+    demo = next((lora for lora in request.loras if lora.is_demo), request.lora)
+    providers = [image_provider(name) for name in route_names(request.base_model, demo)]
     skip = not_served(route_key(request.base_model, request.lora is not None))
     return [p for p in providers if p.name not in skip and supports(p, request)]
 
 
-def can_route(base_model: str, *, personal: bool = False, lora: Lora | None = None) -> bool:
-    """Whether some configured provider offers this model (for validation and the catalogue)."""
+def can_route(base_model: str, *, personal: bool = False, lora: Lora | None = None,
+              second_lora: Lora | None = None) -> bool:
+    """Whether some configured provider offers this model (for validation and the catalogue);
+    with `second_lora`, one that takes two LoRAs in one request."""
     if personal and lora is None:
-        lora = Lora(model_id="", name="", trigger_word="", subject_class="",
-                    url="https://example.invalid/lora.safetensors", replicate_version="x",
-                    storage_name="lora.safetensors")
+        lora = _probe_lora()
     probe = ImageRequest(prompt="-", width=1024, height=1024, seed=0, base_model=base_model,
-                         lora=lora)
+                         lora=lora, second_lora=second_lora)
     try:
         return bool(providers_for(probe))
     except LookupError:
         return True  # the job explains a misconfiguration (and refunds); do not hide it here
+
+
+def _probe_lora() -> Lora:
+    return Lora(model_id="", name="", trigger_word="", subject_class="",
+                url="https://example.invalid/lora.safetensors", replicate_version="x",
+                storage_name="lora.safetensors")
 
 
 def generate(request: ImageRequest, providers: list[ImageProvider] | None = None,

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('generation', '0007_shipped_packs'),
+        ('generation', '0008_two_people'),
     ]
 
     operations = [
