@@ -23,15 +23,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import io
 import json
 import random
-import tarfile
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
-from fakes import enhancers
 from fakes.base import (
     FakeServer,
     HttpError,
@@ -43,49 +39,24 @@ from fakes.base import (
     route,
     utcnow_iso,
 )
-from fakes.images import safetensors_bytes
-from fakes.replicate_schemas import COMMUNITY, ENHANCERS, SINGLE_OUTPUT, kind_of, openapi
+from fakes.replicate_jobs import JobLifecycle
+from fakes.replicate_models import ModelsApi
+from fakes.replicate_schemas import COMMUNITY, kind_of, openapi
 from fakes.replicate_schemas import problems as input_problems
-
-TRAINER = "ostris/flux-dev-lora-trainer"
-TRAINER_VERSION = "e440909d3512c31646ee2e0c7d6f6f4923224863a6a10c494606e79fb5844497"
-NSFW_ERROR = ("All generated images contained NSFW content. "
-              "Try running it again with a different prompt.")
-WEBHOOK_EVENTS = ("start", "output", "logs", "completed")
-TERMINAL = ("succeeded", "failed", "canceled")
-OFFICIAL = ("flux-schnell", "flux-dev", "flux-dev-lora", "flux-1.1-pro", "flux-2-dev",
-            "flux-2-pro")
-
-# cog-flux's aspect ratios (about one megapixel each).
-ASPECT_RATIOS = {
-    "1:1": (1024, 1024), "16:9": (1344, 768), "21:9": (1536, 640), "3:2": (1216, 832),
-    "2:3": (832, 1216), "4:5": (896, 1088), "5:4": (1088, 896), "3:4": (896, 1152),
-    "4:3": (1152, 896), "9:16": (768, 1344), "9:21": (640, 1536),
-}
+from fakes.replicate_state import (  # noqa: F401 - other modules and tests import them from here
+    ASPECT_RATIOS,
+    NSFW_ERROR,
+    OFFICIAL,
+    TERMINAL,
+    TRAINER,
+    TRAINER_VERSION,
+    WEBHOOK_EVENTS,
+    Job,
+)
+from fakes.replicate_trainings import TrainingsApi
 
 
-@dataclass
-class Job:
-    """A training or a prediction: `obj` is exactly what the API returns."""
-
-    kind: str  # "training" | "prediction"
-    obj: dict
-    t0: float
-    duration: float
-    webhook: str | None = None
-    events: tuple = WEBHOOK_EVENTS
-    fail_error: str | None = None
-    fail_logs: str = ""
-    steps: int = 0
-    last_logs_sent: float = 0.0
-    extra: dict = field(default_factory=dict)
-
-    @property
-    def status(self) -> str:
-        return self.obj["status"]
-
-
-class FakeReplicate(FakeServer):
+class FakeReplicate(ModelsApi, TrainingsApi, JobLifecycle, FakeServer):
     name = "replicate"
     default_token = "r8_fake_test_token"
 
@@ -228,166 +199,6 @@ class FakeReplicate(FakeServer):
             body = json.dumps(job.obj).encode()
             self.webhooks.send(job.webhook, event, body, retry=event == "completed")
 
-    # ----- account, models, versions
-
-    @route("GET", r"/v1/account")
-    def get_account(self, req: Request) -> Response:
-        return json_response({"type": "organization", "username": self.username,
-                              "name": self.username, "github_url": None})
-
-    @route("GET", r"/v1/webhooks/default/secret")
-    def get_webhook_secret(self, req: Request) -> Response:
-        return json_response({"key": self.webhook_secret})
-
-    @route("GET", r"/v1/models/(?P<owner>[^/]+)/(?P<name>[^/]+)")
-    def get_model(self, req: Request, owner: str, name: str) -> Response:
-        with self.lock:
-            model = self.models.get(f"{owner}/{name}")
-            if not model:
-                return self.problem(404, "Not found")
-            return json_response(model)
-
-    @route("POST", r"/v1/models")
-    def create_model(self, req: Request) -> Response:
-        body = self.body_json(req)
-        missing = [k for k in ("owner", "name", "visibility", "hardware") if not body.get(k)]
-        if missing:
-            raise self._invalid_input([(k, f"{k} is required") for k in missing])
-        if body["visibility"] not in ("public", "private"):
-            raise self._invalid_input([("visibility", "must be one of: public, private")])
-        with self.lock:
-            key = f"{body['owner']}/{body['name']}"
-            if key in self.models:
-                return self.problem(409, "A model with that name and owner already exists.")
-            model = self._add_model(body["owner"], body["name"], body["visibility"],
-                                    hardware=body["hardware"],
-                                    description=body.get("description"))
-            return json_response(model, 201)
-
-    @route("DELETE", r"/v1/models/(?P<owner>[^/]+)/(?P<name>[^/]+)")
-    def delete_model(self, req: Request, owner: str, name: str) -> Response:
-        key = f"{owner}/{name}"
-        with self.lock:
-            model = self.models.get(key)
-            if not model:
-                return self.problem(404, "Not found")
-            if model["visibility"] != "private":
-                return self.problem(403, "You can only delete private models.")
-            if any(v["model"] == key for v in self.versions.values()):
-                return self.problem(409, "Cannot delete a model that has versions. "
-                                         "Delete the model's versions first.")
-            del self.models[key]
-            return Response(204, b"", None)
-
-    @route("GET", r"/v1/models/(?P<owner>[^/]+)/(?P<name>[^/]+)/versions")
-    def list_versions(self, req: Request, owner: str, name: str) -> Response:
-        key = f"{owner}/{name}"
-        with self.lock:
-            if key not in self.models:
-                return self.problem(404, "Not found")
-            results = [{k: v for k, v in ver.items() if k != "model"}
-                       for ver in reversed(self.versions.values()) if ver["model"] == key]
-            return json_response({"next": None, "previous": None, "results": results})
-
-    @route("GET", r"/v1/models/(?P<owner>[^/]+)/(?P<name>[^/]+)/versions/(?P<vid>[^/]+)")
-    def get_version(self, req: Request, owner: str, name: str, vid: str) -> Response:
-        with self.lock:
-            ver = self.versions.get(vid)
-            if not ver or ver["model"] != f"{owner}/{name}":
-                return self.problem(404, "Not found")
-            return json_response({k: v for k, v in ver.items() if k != "model"})
-
-    @route("DELETE", r"/v1/models/(?P<owner>[^/]+)/(?P<name>[^/]+)/versions/(?P<vid>[^/]+)")
-    def delete_version(self, req: Request, owner: str, name: str, vid: str) -> Response:
-        key = f"{owner}/{name}"
-        with self.lock:
-            ver = self.versions.get(vid)
-            if not ver or ver["model"] != key:
-                return self.problem(404, "Not found")
-            del self.versions[vid]
-            remaining = [v for v in self.versions.values() if v["model"] == key]
-            self.models[key]["latest_version"] = (
-                {k: v for k, v in remaining[-1].items() if k != "model"} if remaining else None)
-            return Response(204, b"", None)
-
-    # ----- trainings
-
-    @route("POST", r"/v1/models/(?P<owner>[^/]+)/(?P<name>[^/]+)/versions/(?P<vid>[^/]+)/trainings")
-    def create_training(self, req: Request, owner: str, name: str, vid: str) -> Response:
-        body = self.body_json(req)
-        key = f"{owner}/{name}"
-        with self.lock:
-            ver = self.versions.get(vid)
-            if key not in self.models or not ver or ver["model"] != key:
-                return self.problem(404, "The specified model version does not exist.")
-            destination = body.get("destination")
-            if not destination or destination not in self.models:
-                return self.problem(404, "The specified training destination does not exist")
-            inputs = body.get("input")
-            if not isinstance(inputs, dict):
-                raise self._invalid_input([("input", "input is required")])
-            if key == TRAINER:
-                self._validate_trainer_input(inputs)
-            events = self._events(body)
-            now = utcnow_iso()
-            tid = random_id()
-            job = Job("training", {
-                "id": tid, "model": key, "version": vid, "input": inputs, "logs": "",
-                "error": None, "status": "starting", "created_at": now, "started_at": None,
-                "completed_at": None, "metrics": {}, "output": None,
-                "urls": {"get": f"{self.url}/v1/trainings/{tid}",
-                         "cancel": f"{self.url}/v1/trainings/{tid}/cancel",
-                         "web": f"https://replicate.com/p/{tid}"},
-            }, t0=self.now(), duration=self.training_seconds, webhook=body.get("webhook"),
-                events=events, steps=int(inputs.get("steps", 1000)))
-            job.extra["destination"] = destination
-            if self._fail_trainings:
-                job.fail_error = self._fail_trainings.pop(0)
-            self.trainings[tid] = job
-            self._notify(job, "start")
-            return json_response(job.obj, 201)
-
-    def _validate_trainer_input(self, inputs: dict) -> None:
-        problems = []
-        if not inputs.get("input_images"):
-            problems.append(("input_images", "input_images is required"))
-        checks = (("steps", 3, 6000), ("lora_rank", 1, 128), ("batch_size", 1, 16))
-        for name, lo, hi in checks:
-            if name in inputs:
-                value = inputs[name]
-                if not isinstance(value, int) or isinstance(value, bool) or not lo <= value <= hi:
-                    problems.append((name, f"{name} must be an integer between {lo} and {hi}"))
-        if "learning_rate" in inputs and not isinstance(inputs["learning_rate"], (int, float)):
-            problems.append(("learning_rate", "learning_rate must be a number"))
-        if problems:
-            raise self._invalid_input([("input", desc) for _name, desc in problems])
-
-    def _events(self, body: dict) -> tuple:
-        events = body.get("webhook_events_filter")
-        if events is None:
-            return WEBHOOK_EVENTS
-        bad = [e for e in events if e not in WEBHOOK_EVENTS]
-        if bad:
-            raise self._invalid_input([("webhook_events_filter",
-                                        f"must be some of {', '.join(WEBHOOK_EVENTS)}")])
-        return tuple(events)
-
-    @route("GET", r"/v1/trainings/(?P<tid>[^/]+)")
-    def get_training(self, req: Request, tid: str) -> Response:
-        with self.lock:
-            job = self.trainings.get(tid)
-            if not job:
-                return self.problem(404, "Not found")
-            return json_response(job.obj)
-
-    @route("GET", r"/v1/trainings")
-    def list_trainings(self, req: Request) -> Response:
-        return self._list(req, self.trainings, "/v1/trainings")
-
-    @route("POST", r"/v1/trainings/(?P<tid>[^/]+)/cancel")
-    def cancel_training(self, req: Request, tid: str) -> Response:
-        return self._cancel(self.trainings, tid)
-
     # ----- predictions
 
     @route("POST", r"/v1/predictions")
@@ -482,133 +293,3 @@ class FakeReplicate(FakeServer):
     @route("POST", r"/v1/predictions/(?P<pid>[^/]+)/cancel")
     def cancel_prediction(self, req: Request, pid: str) -> Response:
         return self._cancel(self.predictions, pid)
-
-    # ----- shared
-
-    def _list(self, req: Request, jobs: dict, path: str) -> Response:
-        with self.lock:
-            items = [job.obj for job in reversed(jobs.values())]
-            try:
-                start = int(req.arg("cursor") or 0)
-            except ValueError:
-                return self.problem(400, "Invalid cursor")
-            page = items[start:start + self.page_size]
-            nxt = start + self.page_size
-            return json_response({
-                "next": f"{self.url}{path}?cursor={nxt}" if nxt < len(items) else None,
-                "previous": (f"{self.url}{path}?cursor={max(0, start - self.page_size)}"
-                             if start else None),
-                "results": page,
-            })
-
-    def _cancel(self, jobs: dict, job_id: str) -> Response:
-        with self.lock:
-            job = jobs.get(job_id)
-            if not job:
-                return self.problem(404, "Not found")
-            if job.status not in TERMINAL:
-                job.obj["status"] = "canceled"
-                job.obj["completed_at"] = utcnow_iso()
-                self._notify(job, "completed")
-            return json_response(job.obj)
-
-    def tick(self, now: float) -> None:
-        for job in [*self.trainings.values(), *self.predictions.values()]:
-            if job.status in TERMINAL:
-                continue
-            elapsed = now - job.t0
-            obj = job.obj
-            if job.status == "starting" and elapsed >= min(self.starting_seconds, job.duration):
-                obj["status"] = "processing"
-                obj["started_at"] = utcnow_iso()
-                obj["logs"] = self._first_logs(job)
-                self._logs_event(job, force=True)
-            if job.status == "processing":
-                if elapsed >= job.duration:
-                    self._complete(job, elapsed)
-                else:
-                    span = max(job.duration - self.starting_seconds, 1e-6)
-                    progress = max(0.0, min(1.0, (elapsed - self.starting_seconds) / span))
-                    line = self._progress_line(job, progress)
-                    if line and not obj["logs"].endswith(line):
-                        obj["logs"] += line
-                        self._logs_event(job)
-
-    def _first_logs(self, job: Job) -> str:
-        if job.kind == "training":
-            return (f"Loading {len(str(job.obj['input'].get('input_images', '')))} byte URL of "
-                    "training images\nExtracting images...\nStarting training\n")
-        seed = job.obj["input"].get("seed")
-        job.extra["seed"] = seed if isinstance(seed, int) else random.randrange(2**31)
-        return f"Using seed: {job.extra['seed']}\n"
-
-    def _progress_line(self, job: Job, progress: float) -> str:
-        steps = max(job.steps, 1)
-        done = int(progress * steps)
-        label = "flux_train_replicate" if job.kind == "training" else "Generating"
-        return f"{label}: {int(progress * 100):3d}%| {done}/{steps}\n"
-
-    def _logs_event(self, job: Job, force: bool = False) -> None:
-        now = time.monotonic()
-        if force or now - job.last_logs_sent >= self.logs_webhook_interval:
-            job.last_logs_sent = now
-            self._notify(job, "logs")
-
-    def _complete(self, job: Job, elapsed: float) -> None:
-        obj = job.obj
-        obj["completed_at"] = utcnow_iso()
-        obj["metrics"] = {"predict_time": round(elapsed, 3), "total_time": round(elapsed, 3)}
-        if job.fail_error:
-            obj["status"] = "failed"
-            obj["error"] = job.fail_error
-            obj["logs"] += f"Traceback (most recent call last):\nException: {job.fail_error}\n"
-        elif job.kind == "training":
-            destination = job.extra["destination"]
-            version_id = hashlib.sha256(f"{obj['id']}:{destination}".encode()).hexdigest()
-            weights = self.serve_bytes("trained_model.tar", self._weights_tar(obj),
-                                       "application/x-tar")
-            if destination in self.models:
-                self._add_version(destination, version_id)
-            obj["logs"] += "Saved LoRA to output/flux_train_replicate/lora.safetensors\n"
-            obj["output"] = {"version": f"{destination}:{version_id}", "weights": weights}
-            obj["status"] = "succeeded"
-        elif kind_of(obj["model"]) in ENHANCERS:
-            enhancers.replicate_run(self, obj, kind_of(obj["model"]))
-        else:
-            inputs = obj["input"]
-            width, height = self._size(inputs)
-            fmt = inputs.get("output_format", "webp")
-            seed = job.extra.get("seed", 0)
-            urls = [self.host_image(width, height, seed, fmt, i, prefix="out")["url"]
-                    for i in range(int(inputs.get("num_outputs", 1)))]
-            obj["output"] = urls[0] if kind_of(obj["model"]) in SINGLE_OUTPUT else urls
-            obj["status"] = "succeeded"
-            if job.webhook and "output" in job.events and "completed" not in job.events:
-                self._notify(job, "output")
-        self._notify(job, "completed")
-
-    def _size(self, inputs: dict) -> tuple[int, int]:
-        ar = inputs.get("aspect_ratio")
-        width, height = inputs.get("width"), inputs.get("height")
-        if (ar == "custom" or ar is None) and width and height:
-            return int(width) // 16 * 16 or 16, int(height) // 16 * 16 or 16
-        return ASPECT_RATIOS.get(ar or "1:1", ASPECT_RATIOS["1:1"])
-
-    def _weights_tar(self, obj: dict) -> bytes:
-        buf = io.BytesIO()
-        rank = obj["input"].get("lora_rank", 16)
-        seed = int(hashlib.sha256(obj["id"].encode()).hexdigest()[:6], 16)
-        members = {
-            "output/flux_train_replicate/lora.safetensors": safetensors_bytes(
-                rank=min(int(rank), 16), seed=seed),
-            "output/flux_train_replicate/config.yaml": (
-                f"trigger_word: {obj['input'].get('trigger_word', 'TOK')}\n"
-                f"steps: {obj['input'].get('steps', 1000)}\n").encode(),
-        }
-        with tarfile.open(fileobj=buf, mode="w") as tar:
-            for name, data in members.items():
-                info = tarfile.TarInfo(name)
-                info.size = len(data)
-                info.mtime = int(time.time())
-                tar.addfile(info, io.BytesIO(data))
-        return buf.getvalue()

@@ -6,12 +6,12 @@ from datetime import datetime
 from typing import Literal
 
 from django.http import HttpRequest
-from ninja import Field, Router, Status
+from ninja import Field, Router, Schema, Status
 from ninja.decorators import decorate_view
 
 from api.errors import ErrorOut
 from api.idempotency import idempotent
-from api.schemas import RequestSchema, Schema
+from api.schemas import RequestSchema
 from generation import versions
 from generation.catalogue import MAX_VERSION_PIXELS, OPERATIONS
 
