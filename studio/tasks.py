@@ -13,6 +13,7 @@ from django_tasks import task
 from accounts.models import User
 from jobs.queue import enqueue
 from jobs.retry import retry_or_fail
+from jobs.routes import LOCAL, register_kind
 from likeness.errors import ProviderError
 from providers.registry import publisher
 from studio import cleanup, pipeline
@@ -55,6 +56,16 @@ def advance_training(run_id: str):
         _after_error(run, exc)
     finally:
         pipeline.release(run)
+
+
+def training_kind(run_id: str, *args, **kwargs) -> str | None:
+    """`local` for a run the local GPU engine trains: every step of it (the photos unpacked,
+    the trainer's process spawned and polled) runs on a GPU worker (TASK_ROUTES)."""
+    provider = TrainingRun.objects.filter(pk=run_id).values_list("provider", flat=True).first()
+    return LOCAL if provider == LOCAL else None
+
+
+register_kind(advance_training, training_kind)
 
 
 @task()
