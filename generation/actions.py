@@ -35,6 +35,7 @@ from jobs.queue import enqueue
 from likeness.errors import Conflict, InvalidInput, NotFound
 from likeness.http import check_public_url
 from likeness.text import clean_text, visible
+from providers.private import refuse_route
 from providers.routing import can_route
 from studio.models import PersonalModel
 from studio.slots import ensure_usable
@@ -167,6 +168,7 @@ def prepare(user, params: dict):
                    cleaned["negative_prompt"], model=model)
     if not BASE_MODELS[cleaned["base_model"]].supports_negative_prompt:
         cleaned["negative_prompt"] = ""
+    refuse_route(cleaned["base_model"], personal=model is not None)  # PRIVATE_MODE
     if not can_route(cleaned["base_model"], personal=model is not None):
         raise InvalidInput("model_id" if model else "base_model",
                            f"No configured image provider offers "

@@ -1,6 +1,7 @@
 """Shared fixtures. Three customers, as in the house style: alice owns things, bob is another
 customer on the same plan, charlie has no access to anything of theirs."""
 
+import socket
 from unittest import mock
 
 import pytest
@@ -150,3 +151,12 @@ def rich_alice(alice):
 @pytest.fixture
 def personal_model(rich_alice):
     return make_personal_model(rich_alice)
+
+
+@pytest.fixture
+def no_network(monkeypatch):
+    """Any attempt to open a connection fails the test."""
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"network access attempted: {args}")
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
