@@ -10,6 +10,7 @@ from django.db import connection
 from django_tasks_db.management.commands import db_worker
 
 from credits.actions import grant
+from jobs import progress
 from tests.factories import enable_totp, make_personal_model, make_user
 
 # The browser fixtures (a real web server + worker, and Chromium) are shared by every browser
@@ -31,6 +32,8 @@ def _isolated_files(settings, tmp_path):
     cache.clear()  # rate-limit counters and the like never leak from one test to the next
     settings.DEMO_PROVIDER_DELAY = 0
     settings.JOB_RETRY_BASE_SECONDS = 0
+    yield
+    progress._restart.clear()  # a test's lost GPU (jobs.progress.request_restart) stays its own
 
 
 class FakeServers:

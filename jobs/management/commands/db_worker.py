@@ -3,15 +3,18 @@ with leases, one heartbeat per process, the reaper and the recurring tasks).
 
 GPU workers (jobs.routes): `--queue-name gpu` makes a worker for the GPU queue, which takes
 nothing else and runs GPU_JOBS_PER_DEVICE tasks at once (run one per device, with
-CUDA_VISIBLE_DEVICES). Any other worker never takes the GPU queue, `--queue-name '*'` included."""
+CUDA_VISIBLE_DEVICES). Any other worker never takes the GPU queue, `--queue-name '*'` included.
+A worker whose GPU lost its CUDA context exits with EXIT_RESTART (75) after its task."""
 
 import os
+import sys
 
 from django.conf import settings
 from django.core.management.base import CommandError
 from django.utils.autoreload import DJANGO_AUTORELOAD_ENV, run_with_reloader
 from django_tasks_db.management.commands import db_worker
 
+from jobs.progress import EXIT_RESTART, restart_requested
 from jobs.routes import gpu_queues
 from jobs.worker import Pool
 
@@ -69,3 +72,5 @@ class Command(db_worker.Command):
         else:
             pool.configure_signals()
             pool.run()
+        if restart_requested():
+            sys.exit(EXIT_RESTART)  # a lost GPU: the supervisor starts a fresh process

@@ -1,6 +1,7 @@
 """The local engine as a GPU worker runs it, on this CPU with the tiny FLUX.1: its jobs are on
 the gpu queue, the pipeline stays loaded from one job to the next, and a job whose GPU fails
-(out of memory) is retried as transient after the device is freed, then succeeds."""
+(out of memory) is retried as transient after the device is freed, then succeeds; one whose
+CUDA context is lost is retried too, and its worker asked to exit."""
 
 import pytest
 import torch
@@ -9,6 +10,7 @@ from django_tasks_db.models import DBTaskResult
 
 from generation.actions import create_generation
 from generation.models import Generation
+from jobs.progress import restart_requested
 from providers.local import engine, memory
 from tests.providers.local.test_product import local_engine  # noqa: F401
 
@@ -85,3 +87,20 @@ def test_a_job_whose_gpu_runs_out_of_memory_is_retried_after_the_device_is_freed
     assert generation.status == "succeeded", generation.error
     assert generation.images.count() == 1 and generation.attempts == 2
     assert loads["load"] == 2 and calls[1] is not calls[0], "loaded afresh for the retry"
+
+
+def test_a_lost_cuda_context_retries_the_job_and_restarts_the_worker(
+        settings, rich_alice, local_engine, loads, run_jobs, monkeypatch):  # noqa: F811
+    settings.GENERATION_PROVIDER_ATTEMPTS = 1
+
+    def illegal_access(pipe, *args, **kwargs):
+        raise RuntimeError("CUDA error: an illegal memory access was encountered")
+
+    monkeypatch.setattr(FluxPipeline, "__call__", illegal_access)
+    generation = generate(rich_alice, 4)
+    run_jobs(max_tasks=1)
+    generation.refresh_from_db()
+    assert generation.status == Generation.Status.RUNNING and generation.credits_reserved == 1
+    assert warm() == [] and loads["free"] == 1
+    assert restart_requested(), "the worker exits after this job (jobs.progress)"
+    assert DBTaskResult.objects.filter(status="READY", queue_name="gpu").count() == 1
