@@ -104,3 +104,20 @@ def test_a_lost_cuda_context_retries_the_job_and_restarts_the_worker(
     assert warm() == [] and loads["free"] == 1
     assert restart_requested(), "the worker exits after this job (jobs.progress)"
     assert DBTaskResult.objects.filter(status="READY", queue_name="gpu").count() == 1
+
+
+def test_a_local_training_takes_the_card_from_the_warm_pipeline(local_engine, tiny_dir,  # noqa: F811
+                                                                loads, monkeypatch, tmp_path):
+    from providers.local import jobs, training
+
+    engine.load_pipeline(tiny_dir, "cpu-fp32")
+    assert len(warm()) == 1
+    spawned = []
+    monkeypatch.setattr(jobs, "spawn", lambda *args, **kwargs: spawned.append(warm()))
+
+    class Run:
+        id, steps, learning_rate, lora_rank = "run-1", 6, 1e-2, 4
+
+    training.LocalTrainer()._spawn(Run())
+    assert spawned == [[]], "the pipeline was dropped before the trainer started"
+    assert loads["free"] == 1
