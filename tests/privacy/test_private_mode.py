@@ -98,6 +98,8 @@ def test_registry_and_publisher_refuse_outside_services(private, alice, no_netwo
     with pytest.raises(PrivateModeRefused):
         trainer("replicate")
     assert trainer("demo").name == "demo" and image_provider("demo").name == "demo"
+    # Deleting what a former provider holds sends no photo, and the data must still go.
+    assert trainer("replicate", deleting=True).name == "replicate"
     model = make_personal_model(alice)
     private.HF_TOKEN, private.HF_NAMESPACE = "hf_x", "studio"
     with pytest.raises(PrivateModeRefused, match="huggingface"):
