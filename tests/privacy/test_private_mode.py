@@ -106,11 +106,17 @@ def test_registry_and_publisher_refuse_outside_services(private, alice, no_netwo
         HubPublisher().publish(model, b"weights", private=True)
 
 
-def test_a_training_at_an_outside_trainer_is_refused_before_any_charge(private, rich_alice):
+def test_a_training_at_an_outside_trainer_is_refused_before_any_charge(private, rich_alice,
+                                                                      no_network):
     model = make_personal_model(rich_alice, status=PersonalModel.Status.DRAFT)
     before = get_balance(rich_alice)
     with pytest.raises(PrivateModeRefused, match="'replicate'"):
         studio.start_training(model, provider="replicate")
+    private.TRAINING_PROVIDER = "fal"
+    details = assert_error(key_client(rich_alice).post(
+        f"/api/v1/models/{model.pk}/train", {}, content_type="application/json"),
+        503, "private_mode")
+    assert details == {"service": "fal"}
     assert TrainingRun.objects.count() == 0 and get_balance(rich_alice) == before
 
 
