@@ -1,5 +1,6 @@
 """The shared machinery of the fake providers: a real HTTP server on 127.0.0.1, routing, request
-recording, auth, fault injection, a tiny file host, a clock, and a webhook sender with faults.
+recording, auth, fault injection and a clock; the HTTP plumbing is in fakes.http, the file host in
+fakes.files and the webhook sender with faults in fakes.webhooks.
 
 Standard library only (plus Pillow for images and, for fal, `cryptography` when present), so that
 the fakes run anywhere the project runs.
@@ -7,99 +8,31 @@ the fakes run anywhere the project runs.
 
 from __future__ import annotations
 
-import base64
-import heapq
-import itertools
 import json
 import re
-import secrets
-import sys
 import threading
 import time
 import traceback
-import urllib.error
-import urllib.request
-import uuid
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
-
-def utcnow_iso() -> str:
-    """An RFC 3339 timestamp with microseconds and a Z, as most provider APIs write them."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def random_id(length: int = 26, alphabet: str = "abcdefghijklmnopqrstuvwxyz0123456789") -> str:
-    return "".join(secrets.choice(alphabet) for _ in range(length))
-
-
-# --------------------------------------------------------------------------------------------
-# Requests and responses
-
-
-@dataclass
-class Request:
-    """One request as the fake received it. Kept in `FakeServer.requests` for assertions."""
-
-    method: str
-    path: str
-    query: dict[str, list[str]]
-    headers: dict[str, str]  # header names lower-cased
-    body: bytes
-    at: float = field(default_factory=time.time)
-    status: int | None = None  # the status the fake answered with (None until answered)
-
-    def json(self) -> Any:
-        return json.loads(self.body or b"null")
-
-    def header(self, name: str, default: str | None = None) -> str | None:
-        return self.headers.get(name.lower(), default)
-
-    def arg(self, name: str, default: str | None = None) -> str | None:
-        values = self.query.get(name)
-        return values[0] if values else default
-
-    def __repr__(self) -> str:
-        return f"<Request {self.method} {self.path} -> {self.status}>"
-
-
-@dataclass
-class Response:
-    status: int = 200
-    body: bytes = b""
-    content_type: str | None = "application/json"
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-def json_response(obj: Any, status: int = 200, headers: dict | None = None,
-                  content_type: str = "application/json") -> Response:
-    return Response(status, json.dumps(obj).encode(), content_type, dict(headers or {}))
-
-
-class HttpError(Exception):
-    """Raise from a handler to answer with the fake's own error shape."""
-
-    def __init__(self, status: int, message: str, **extra: Any) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.extra = extra
-
-
-def route(method: str, pattern: str, *, auth: bool = True):
-    """Mark a method of a FakeServer subclass as the handler of `method` + full-match `pattern`.
-    Named groups become keyword arguments. `auth=False` skips the auth check."""
-
-    def decorate(fn):
-        fn.__dict__.setdefault("_fake_routes", []).append((method.upper(), pattern, auth))
-        return fn
-
-    return decorate
-
+# The fakes import the plumbing from here; it lives in fakes.http, .files and .webhooks.
+from fakes.files import FileHost
+from fakes.http import (  # noqa: F401
+    HttpError,
+    Request,
+    Response,
+    _Handler,
+    _Server,
+    b64,
+    first,
+    json_response,
+    random_id,
+    route,
+    utcnow_iso,
+)
+from fakes.webhooks import WebhookDelivery, WebhookSender  # noqa: F401
 
 # --------------------------------------------------------------------------------------------
 # Faults
@@ -125,213 +58,8 @@ class Fault:
 
 
 # --------------------------------------------------------------------------------------------
-# Webhooks
 
-
-@dataclass
-class WebhookDelivery:
-    """One webhook the fake sent (or dropped). `attempts` lists (status or None, error)."""
-
-    id: str
-    url: str
-    event: str
-    body: bytes
-    headers: dict[str, str] = field(default_factory=dict)
-    dropped: bool = False
-    duplicate: bool = False
-    retry: bool = False
-    attempts: list = field(default_factory=list)
-    delivered: bool = False
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-    @property
-    def status(self) -> int | None:
-        return self.attempts[-1][0] if self.attempts else None
-
-
-class WebhookSender:
-    """Sends webhooks from a background thread, with faults: lost, duplicated, delayed, and
-    retries of failed deliveries (the fake decides per delivery whether it is retried)."""
-
-    def __init__(self, sign: Callable[[WebhookDelivery], dict[str, str]]) -> None:
-        self._sign = sign
-        self._lock = threading.Condition()
-        self._heap: list = []
-        self._seq = itertools.count()
-        self._stop = False
-        self._thread: threading.Thread | None = None
-        self._in_flight = 0
-        self.deliveries: list[WebhookDelivery] = []
-        self.lose = 0
-        self.lose_event: str | None = None
-        self.duplicate = 0
-        self.delay = 0.0
-        self.max_attempts = 4
-        self.retry_delay = 0.2
-        self.timeout = 5.0
-
-    def start(self) -> None:
-        self._stop = False
-        self._thread = threading.Thread(target=self._run, name="fake-webhooks", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        with self._lock:
-            self._stop = True
-            self._lock.notify_all()
-        if self._thread:
-            self._thread.join(timeout=2)
-
-    def reset(self) -> None:
-        with self._lock:
-            self._heap.clear()
-            self.deliveries.clear()
-            self.lose = self.duplicate = 0
-            self.lose_event = None
-            self.delay = 0.0
-
-    def send(self, url: str, event: str, body: bytes, *, retry: bool = False) -> WebhookDelivery:
-        delivery = WebhookDelivery(id="msg_" + uuid.uuid4().hex, url=url, event=event, body=body,
-                                   retry=retry)
-        with self._lock:
-            self.deliveries.append(delivery)
-            if self.lose and (self.lose_event is None or self.lose_event == event):
-                self.lose -= 1
-                delivery.dropped = True
-                return delivery
-            copies = 1
-            if self.duplicate:
-                self.duplicate -= 1
-                delivery.duplicate = True
-                copies = 2
-            due = time.monotonic() + self.delay
-            for _ in range(copies):
-                heapq.heappush(self._heap, (due, next(self._seq), delivery, 1))
-            self._lock.notify_all()
-        return delivery
-
-    def wait_idle(self, timeout: float = 5.0) -> bool:
-        """Wait until nothing is queued or being sent (delayed/retried deliveries included)."""
-        deadline = time.monotonic() + timeout
-        with self._lock:
-            while self._heap or self._in_flight:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return False
-                self._lock.wait(min(left, 0.05))
-        return True
-
-    def _run(self) -> None:
-        while True:
-            with self._lock:
-                while not self._stop and (not self._heap or self._heap[0][0] > time.monotonic()):
-                    wait = (self._heap[0][0] - time.monotonic()) if self._heap else None
-                    self._lock.wait(wait if wait is None else max(wait, 0.001))
-                if self._stop:
-                    return
-                _due, _seq, delivery, attempt = heapq.heappop(self._heap)
-                self._in_flight += 1
-            try:
-                self._deliver(delivery, attempt)
-            finally:
-                with self._lock:
-                    self._in_flight -= 1
-                    self._lock.notify_all()
-
-    def _deliver(self, delivery: WebhookDelivery, attempt: int) -> None:
-        headers = {"Content-Type": "application/json", "User-Agent": "fake-provider-webhooks/1"}
-        headers.update(self._sign(delivery))
-        delivery.headers = headers
-        status, error = None, None
-        try:
-            req = urllib.request.Request(delivery.url, data=delivery.body,  # noqa: S310
-                                         headers=headers, method="POST")
-            with urllib.request.urlopen(req, timeout=self.timeout) as resp:  # noqa: S310
-                status = resp.status
-        except urllib.error.HTTPError as exc:
-            status, error = exc.code, str(exc)
-        except Exception as exc:  # connection refused, timeout, ...
-            error = f"{type(exc).__name__}: {exc}"
-        with self._lock:
-            delivery.attempts.append((status, error))
-            ok = status is not None and 200 <= status < 300
-            delivery.delivered = delivery.delivered or ok
-            if not ok and delivery.retry and attempt < self.max_attempts and not self._stop:
-                due = time.monotonic() + self.retry_delay * (2 ** (attempt - 1))
-                heapq.heappush(self._heap, (due, next(self._seq), delivery, attempt + 1))
-
-
-# --------------------------------------------------------------------------------------------
-# The server
-
-
-class _Handler(BaseHTTPRequestHandler):
-    # Answer at once: without this, Nagle's algorithm adds ~40 ms to every small answer.
-    disable_nagle_algorithm = True
-    protocol_version = "HTTP/1.1"
-    server_version = "FakeProvider/1.0"
-    fake: FakeServer  # set on a per-server subclass
-
-    def log_message(self, format, *args):  # noqa: A002 - silence the default stderr log
-        pass
-
-    def _read_body(self) -> bytes:
-        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
-            chunks = []
-            while True:
-                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
-                if size == 0:
-                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                        pass
-                    break
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
-            return b"".join(chunks)
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length else b""
-
-    def _any(self):
-        try:
-            body = self._read_body()
-            parts = urlsplit(self.path)
-            req = Request(
-                method=self.command,
-                path=parts.path,
-                query=parse_qs(parts.query, keep_blank_values=True),
-                headers={k.lower(): v for k, v in self.headers.items()},
-                body=body,
-            )
-            resp = self.fake._dispatch(req)
-            req.status = resp.status
-            payload = b"" if self.command == "HEAD" else resp.body
-            self.send_response(resp.status)
-            if resp.content_type:
-                self.send_header("Content-Type", resp.content_type)
-            for key, value in resp.headers.items():
-                self.send_header(key, value)
-            self.send_header("Content-Length", str(len(resp.body)))
-            self.end_headers()
-            self.wfile.write(payload)
-        except (BrokenPipeError, ConnectionResetError, TimeoutError):
-            self.close_connection = True
-
-    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _any
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 64
-
-    def handle_error(self, request, client_address):  # quiet on client disconnects
-        exc = sys.exc_info()[1]
-        if not isinstance(exc, (BrokenPipeError, ConnectionResetError, TimeoutError)):
-            super().handle_error(request, client_address)
-
-
-class FakeServer:
+class FakeServer(FileHost):
     """Base of every fake. Subclasses declare routes with `@route` and override `check_auth`,
     `auth_error`, `error_response` and `tick` as their provider does."""
 
@@ -551,43 +279,6 @@ class FakeServer:
     def wait_webhooks(self, timeout: float = 5.0) -> bool:
         return self.webhooks.wait_idle(timeout)
 
-    # ----- file host
-
-    def serve_bytes(self, name: str, data: bytes, content_type: str = "application/octet-stream"
-                    ) -> str:
-        """Host `data` on this server (no auth, like a provider's CDN) and return its URL."""
-        path = f"/files/{uuid.uuid4().hex}/{name}"
-        with self.lock:
-            self._files[path] = (data, content_type)
-        return self.url + path
-
-    def expire(self, url: str) -> None:
-        """Make a hosted file answer 404 from now on (provider result URLs expire)."""
-        path = urlsplit(url).path
-        with self.lock:
-            self._expired.add(path)
-
-    def expire_all(self) -> None:
-        with self.lock:
-            self._expired.update(self._files)
-
-    def file_bytes(self, url: str) -> bytes:
-        with self.lock:
-            return self._files[urlsplit(url).path][0]
-
-    @route("GET", r"/files/(?P<key>[0-9a-f]{32})/(?P<name>.+)", auth=False)
-    @route("HEAD", r"/files/(?P<key>[0-9a-f]{32})/(?P<name>.+)", auth=False)
-    def _get_file(self, req: Request, key: str, name: str) -> Response:
-        with self.lock:
-            entry = None if req.path in self._expired else self._files.get(req.path)
-        if entry is None:
-            return self.file_not_found()
-        data, content_type = entry
-        return Response(200, data, content_type)
-
-    def file_not_found(self) -> Response:
-        return Response(404, b"Not Found", "text/plain")
-
     # ----- auth and errors (override per provider)
 
     def check_auth(self, req: Request) -> bool:
@@ -677,28 +368,6 @@ class FakeServer:
             return json.loads(req.body or b"{}")
         except ValueError as exc:
             raise HttpError(400, f"Invalid JSON body: {exc}") from None
-
-    def make_image(self, width: int, height: int, seed: int, fmt: str = "png",
-                   index: int = 0) -> tuple[bytes, int, int, str]:
-        from fakes.images import make_image
-
-        return make_image(width, height, seed, fmt, index=index, max_pixels=self.image_max_pixels)
-
-    def host_image(self, width: int, height: int, seed: int, fmt: str = "png", index: int = 0,
-                   prefix: str = "out") -> dict:
-        data, w, h, content_type = self.make_image(width, height, seed, fmt, index)
-        ext = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}[content_type]
-        url = self.serve_bytes(f"{prefix}-{index}.{ext}", data, content_type)
-        return {"url": url, "width": w, "height": h, "content_type": content_type, "data": data}
-
-
-def b64(data: bytes) -> str:
-    return base64.b64encode(data).decode()
-
-
-def first(values: Iterable, default=None):
-    return next(iter(values), default)
-
 
 _REASONS = {
     400: "Bad request",

@@ -74,6 +74,23 @@ class FakeNebius(FakeServer):
             errors.append(self._err(name, f"Input should be less than or equal to {hi}",
                                     "less_than_equal", value))
 
+    def _check_loras(self, loras, errors: list) -> None:
+        """`loras`: 1 to 10 items of {url, scale}; each fault in pydantic's error shape."""
+        if loras is None:
+            return
+        if not isinstance(loras, list) or not 1 <= len(loras) <= 10:
+            errors.append(self._err("loras", "List should have between 1 and 10 items",
+                                    "too_long", loras))
+            return
+        for i, lora in enumerate(loras):
+            if not isinstance(lora, dict) or not isinstance(lora.get("url"), str):
+                errors.append({"loc": ["body", "loras", i, "url"], "msg": "Field required",
+                               "type": "missing", "input": lora})
+            elif not isinstance(lora.get("scale", 1.0), (int, float)):
+                errors.append({"loc": ["body", "loras", i, "scale"], "type": "float_type",
+                               "msg": "Input should be a valid number",
+                               "input": lora.get("scale")})
+
     @route("POST", r"/v1/images/generations")
     def generate(self, req: Request) -> Response:
         body = self.body_json(req)
@@ -101,20 +118,7 @@ class FakeNebius(FakeServer):
         if fmt not in ("b64_json", "url"):
             errors.append(self._err("response_format", "Input should be 'b64_json' or 'url'",
                                     "enum", fmt))
-        loras = body.get("loras")
-        if loras is not None:
-            if not isinstance(loras, list) or not 1 <= len(loras) <= 10:
-                errors.append(self._err("loras", "List should have between 1 and 10 items",
-                                        "too_long", loras))
-            else:
-                for i, lora in enumerate(loras):
-                    if not isinstance(lora, dict) or not isinstance(lora.get("url"), str):
-                        errors.append({"loc": ["body", "loras", i, "url"], "msg": "Field required",
-                                       "type": "missing", "input": lora})
-                    elif not isinstance(lora.get("scale", 1.0), (int, float)):
-                        errors.append({"loc": ["body", "loras", i, "scale"], "type": "float_type",
-                                       "msg": "Input should be a valid number",
-                                       "input": lora.get("scale")})
+        self._check_loras(body.get("loras"), errors)
         if errors:
             return json_response({"detail": errors}, 422)
         if model not in MODELS or model in self.retired:

@@ -95,11 +95,8 @@ class FakeTogether(FakeServer):
     def _invalid(self, message: str, param: str | None, status: int = 400) -> Response:
         return self.error_response(status, message, type="invalid_request_error", param=param)
 
-    @route("POST", r"/v1/images/generations")
-    def generate(self, req: Request) -> Response:
-        body = self.body_json(req)
-        if not isinstance(body, dict):
-            return self._invalid("Request body must be a JSON object", None)
+    def _check_request(self, body: dict) -> Response | None:
+        """The model, the prompt, the size and the count, as Together validates them."""
         model, prompt = body.get("model"), body.get("prompt")
         if not model:
             return self._invalid("model is required", "model")
@@ -114,14 +111,19 @@ class FakeTogether(FakeServer):
                 param="model", code="model_not_available")
         if not isinstance(prompt, str) or not prompt.strip():
             return self._invalid("prompt is required", "prompt")
-        width, height = body.get("width", 1024), body.get("height", 1024)
-        for name, value in (("width", width), ("height", height)):
+        for name in ("width", "height"):
+            value = body.get(name, 1024)
             if not isinstance(value, int) or isinstance(value, bool) or not 64 <= value <= 2048:
                 return self._invalid(f"{name} must be an integer between 64 and 2048", name,
                                      422)
         n = body.get("n", 1)
         if not isinstance(n, int) or not 1 <= n <= 4:
             return self._invalid("n must be between 1 and 4", "n", 422)
+        return None
+
+    def _check_options(self, body: dict) -> Response | None:
+        """Steps, the answer's format and LoRAs: what the model takes and in what range."""
+        model = body["model"]
         if model in UNTUNABLE:
             for name in ("steps", "guidance_scale"):
                 if name in body:
@@ -129,12 +131,10 @@ class FakeTogether(FakeServer):
         steps = body.get("steps", 20)
         if not isinstance(steps, int) or not 1 <= steps <= 50:
             return self._invalid("steps must be between 1 and 50", "steps", 422)
-        response_format = body.get("response_format", "url")
-        if response_format not in ("url", "base64"):
+        if body.get("response_format", "url") not in ("url", "base64"):
             return self._invalid("response_format must be one of: url, base64",
                                  "response_format", 422)
-        output_format = body.get("output_format", "jpeg")
-        if output_format not in ("jpeg", "png"):
+        if body.get("output_format", "jpeg") not in ("jpeg", "png"):
             return self._invalid("output_format must be one of: jpeg, png", "output_format", 422)
         loras = body.get("image_loras")
         if loras is not None:
@@ -146,6 +146,21 @@ class FakeTogether(FakeServer):
                     or not isinstance(x.get("scale"), (int, float)) for x in loras):
                 return self._invalid("image_loras must be a list of {path, scale}",
                                      "image_loras", 422)
+        return None
+
+    @route("POST", r"/v1/images/generations")
+    def generate(self, req: Request) -> Response:
+        body = self.body_json(req)
+        if not isinstance(body, dict):
+            return self._invalid("Request body must be a JSON object", None)
+        refused = self._check_request(body) or self._check_options(body)
+        if refused is not None:
+            return refused
+        model = body["model"]
+        width, height = body.get("width", 1024), body.get("height", 1024)
+        n = body.get("n", 1)
+        response_format = body.get("response_format", "url")
+        output_format = body.get("output_format", "jpeg")
         with self.lock:
             flagged = (bool(self._nsfw) and not body.get("disable_safety_checker")
                        and self._nsfw_prompt in (None, body.get("prompt")))

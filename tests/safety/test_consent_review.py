@@ -6,7 +6,6 @@ import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 from django.urls import reverse
 
 from credits.actions import grant
@@ -16,18 +15,7 @@ from safety.models import Report, StaffAction
 from studio import actions, consent
 from studio.models import Consent
 from tests.faces_data import grace_hopper
-from tests.factories import enable_totp, make_user
 from tests.studio.photos import person_jpeg, selfie_jpeg
-
-
-@pytest.fixture
-def staff(db):
-    user = make_user("staff@example.com", is_staff=True)
-    enable_totp(user)
-    client = Client()
-    client.force_login(user)
-    client.user = user
-    return client
 
 
 @pytest.fixture

@@ -18,18 +18,8 @@ from likeness.errors import Suspended
 from safety.models import Report, StaffAction
 from studio import actions as studio
 from tests.billing.conftest import checkout, deliver, stripe_fake  # noqa: F401
-from tests.factories import enable_totp, key_client, make_image, make_personal_model, make_user
+from tests.factories import key_client, make_image, make_personal_model, make_user
 from tests.studio.photos import encode, selfie
-
-
-@pytest.fixture
-def staff(db):
-    user = make_user("staff@example.com", is_staff=True)
-    enable_totp(user)
-    client = Client()
-    client.force_login(user)
-    client.user = user
-    return client
 
 
 @pytest.fixture
