@@ -13,13 +13,10 @@ takes it only when it names it, and a worker that names it takes nothing else (j
 command), so web and provider-bound work never waits behind a GPU job, nor lands on a GPU
 machine."""
 
-import logging
 from collections.abc import Callable
 
 from django.conf import settings
 from django_tasks.base import DEFAULT_TASK_QUEUE_NAME
-
-logger = logging.getLogger(__name__)
 
 LOCAL = "local"  # the kind of work for this installation's own GPU (providers.local)
 DEFAULT_QUEUE = DEFAULT_TASK_QUEUE_NAME

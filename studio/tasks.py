@@ -14,7 +14,7 @@ from accounts.models import User
 from jobs.queue import enqueue
 from jobs.retry import retry_or_fail
 from jobs.routes import LOCAL, register_kind
-from likeness.errors import ProviderError
+from likeness.errors import PrivateModeRefused, ProviderError
 from providers.registry import publisher
 from studio import cleanup, pipeline
 from studio.models import PersonalModel, TrainingRun
@@ -32,6 +32,9 @@ def _after_error(run: TrainingRun, exc: Exception):
         record(run, f"{'Temporary' if exc.transient else 'Permanent'} provider error: {exc}",
                code=exc.code, attempt=run.attempts)
         code, error = "provider_rejected", str(exc)
+    elif isinstance(exc, PrivateModeRefused):  # final: the trainer is not in-house
+        record(run, str(exc), code=exc.code, attempt=run.attempts)
+        code, error = exc.code, str(exc)
     else:
         logger.exception("training %s crashed", run.id, exc_info=exc)
         code, error = "internal_error", f"{type(exc).__name__}: {exc}"

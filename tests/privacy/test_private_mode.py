@@ -7,15 +7,18 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
-from credits.actions import get_balance
+from credits.actions import get_balance, spend
 from generation.actions import create_generation
 from generation.models import Generation
+from jobs.queue import enqueue
 from likeness.errors import PrivateModeRefused
 from providers.checks import private_mode
 from providers.huggingface.publisher import HubPublisher
 from providers.registry import image_provider, trainer
 from studio import actions as studio
+from studio.catalogue import TRAINING_DEFAULTS
 from studio.models import PersonalModel, TrainingRun
+from studio.tasks import advance_training
 from tests.api.conftest import assert_error
 from tests.factories import key_client, make_personal_model
 
@@ -145,3 +148,17 @@ def test_the_data_page_lists_the_outside_processors(private, alice_client):
     listed = [line.split("</span>")[0].rsplit(">", 1)[1] for line in card.split("<li>")[1:]]
     assert listed == ["Replicate", "Together AI", "fal.ai", "Hugging Face Hub"]
     assert "receives your training photos" in card
+
+
+def test_a_training_queued_before_private_mode_fails_and_is_refunded(private, rich_alice,
+                                                                     run_jobs, no_network):
+    model = make_personal_model(rich_alice, status=PersonalModel.Status.QUEUED)
+    run = TrainingRun.objects.create(user=rich_alice, model=model, provider="replicate",
+                                     credits=20, **TRAINING_DEFAULTS)
+    spend(rich_alice, 20, reason="Training", reference=f"train:{run.id}")
+    before = get_balance(rich_alice)
+    enqueue(advance_training, str(run.id))
+    run_jobs()
+    run.refresh_from_db()
+    assert (run.status, run.error_code) == ("failed", "private_mode"), run.error
+    assert "Private mode is on" in run.error and get_balance(rich_alice) == before + 20
