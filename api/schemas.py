@@ -144,6 +144,13 @@ class GenerationIn(RequestSchema):
                                  "/models); it runs on FLUX.1 dev with its LoRA, and its trigger "
                                  "word is added to the prompt when missing. base_model is then "
                                  "ignored.")
+    second_model_id: str | None = Field(
+        None, description="Two people in one picture: a second ready personal model of yours, "
+                          "sent as a second LoRA beside model_id's (providers that take two: "
+                          "Together, fal, Nebius and the demo). Both trigger words go into the "
+                          "prompt. Faces can blend: say who is where (\"TOK1 on the left\"). "
+                          "Priced like one personal-model image; no likeness score or "
+                          "guarantee.")
     style: StyleId | None = Field(None, description="A style id (GET /styles): its prompt "
                                                     "template and parameters; yours win.")
     lora_scale: float | None = Field(None, ge=0.3, le=1.5,
@@ -226,6 +233,8 @@ class GenerationOut(Schema):
     prompt: str = Field(description="As written.")
     prompt_sent: str = Field(description="As sent to the provider (trigger word, style).")
     model_id: str | None = Field(description="The personal model, if one was used.")
+    second_model_id: str | None = Field(
+        None, description="The second person's personal model (two people in one picture).")
     style: str | None
     seed: int
     steps: int | None

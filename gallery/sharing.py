@@ -25,19 +25,24 @@ class SharingNotAllowed(DomainError):
     code = "sharing_not_allowed"
 
 
+def _models(image: Image) -> list:
+    """The personal models in the picture: its own and, for two people, the second one."""
+    second = image.generation.second_model if image.generation.second_model_id else None
+    return [model for model in (image.personal_model, second) if model is not None]
+
+
 def shareable(image: Image) -> bool:
-    model = image.personal_model
-    return model is None or not (model.is_child or model.is_suspended)
+    return not any(model.is_child or model.is_suspended for model in _models(image))
 
 
 def share(image: Image) -> str:
     """Share `image` (the caller has checked it is theirs) and return its token. Sharing an
     image that is already shared keeps its link. SharingNotAllowed for a child's model's
-    images (and a suspended model's)."""
+    images (and a suspended model's), either of two people's included."""
     if not shareable(image):
         raise SharingNotAllowed(
             "Images made with a child's model can't be shared by link; download the image to "
-            "share it with people you know." if image.personal_model.is_child else
+            "share it with people you know." if any(m.is_child for m in _models(image)) else
             "This image's model is suspended by the operator, so it can't be shared.")
     with transaction.atomic():
         locked = Image.objects.select_for_update().only("pk", "share_token").get(pk=image.pk)

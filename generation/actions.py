@@ -28,6 +28,7 @@ from generation.catalogue import (
     credits_per_image,
     size_for,
 )
+from generation.loras import model_lora
 from generation.models import Generation
 from generation.styles import STYLES
 from generation.tasks import run_generation
@@ -133,8 +134,24 @@ def with_trigger_word(prompt: str, trigger_word: str, subject_class: str) -> str
     return f"a photo of {trigger_word} {subject_class}, {prompt}"
 
 
-def prompt_as_sent(prompt: str, *, style: str = "", model=None) -> str:
-    if model is not None:
+def with_trigger_words(prompt: str, first, second) -> str:
+    """Two people: both trigger words in the prompt, "… and …" in front when both are missing
+    (one missing: it is put in front of the prompt like a single model's)."""
+    found = [re.search(rf"(?<![\w]){re.escape(m.trigger_word)}(?![\w])", prompt, re.IGNORECASE)
+             for m in (first, second)]
+    if not any(found):
+        return (f"a photo of {first.trigger_word} {first.subject_class} and "
+                f"{second.trigger_word} {second.subject_class} together, {prompt}")
+    for model, present in zip((first, second), found, strict=True):
+        if not present:
+            prompt = with_trigger_word(prompt, model.trigger_word, model.subject_class)
+    return prompt
+
+
+def prompt_as_sent(prompt: str, *, style: str = "", model=None, second=None) -> str:
+    if model is not None and second is not None:
+        prompt = with_trigger_words(prompt, model, second)
+    elif model is not None:
         prompt = with_trigger_word(prompt, model.trigger_word, model.subject_class)
     if style:
         prompt = STYLES[style].apply(prompt)
@@ -145,14 +162,32 @@ def price(base_model: str, num_images: int, *, personal: bool = False) -> int:
     return credits_per_image(base_model, personal=personal) * num_images
 
 
+def second_model_for(user, model, second_id):
+    """Two people in one picture: the second person's ready model, checked like the first;
+    None without one."""
+    if second_id in (None, ""):
+        return None
+    if model is None:
+        raise InvalidInput("model_id", "Two people need two personal models: choose the "
+                                       "first person's model too.")
+    second = personal_model_for(user, second_id)
+    if second.pk == model.pk:
+        raise InvalidInput("second_model_id", "Choose two different personal models for two "
+                                              "people in one picture.")
+    return second
+
+
 def prepare(user, params: dict):
-    """A request checked and completed (personal model, style defaults, routing), not yet
-    recorded: (cleaned parameters, personal model or None). Raises like create_generation."""
+    """A request checked and completed (personal models, style defaults, routing), not yet
+    recorded: (cleaned parameters, personal model or None); a second person's model is
+    cleaned["second_model"]. Raises like create_generation."""
     model_id = params.pop("model_id", None)
+    second_id = params.pop("second_model_id", None)
     callback_url = check_public_url(params.pop("callback_url", None))
     cleaned = clean_request(**params)
     cleaned["callback_url"] = callback_url
     model = personal_model_for(user, model_id) if model_id not in (None, "") else None
+    second = cleaned["second_model"] = second_model_for(user, model, second_id)
     if model is not None:
         cleaned["base_model"] = PERSONAL_BASE_MODEL
     style = STYLES.get(cleaned["style"])
@@ -164,16 +199,28 @@ def prepare(user, params: dict):
             cleaned["steps"] = min(style.steps, BASE_MODELS[cleaned["base_model"]].max_steps)
         if not cleaned["negative_prompt"]:
             cleaned["negative_prompt"] = style.negative_prompt
-    policy.enforce(prompt_as_sent(cleaned["prompt"], style=cleaned["style"], model=model),
-                   cleaned["negative_prompt"], model=model)
+    sent = prompt_as_sent(cleaned["prompt"], style=cleaned["style"], model=model, second=second)
+    for subject in (model, second) if second is not None else (model,):
+        # A pair is held to the stricter of its two models' levels (a child's: strict).
+        policy.enforce(sent, cleaned["negative_prompt"], model=subject)
     if not BASE_MODELS[cleaned["base_model"]].supports_negative_prompt:
         cleaned["negative_prompt"] = ""
-    refuse_route(cleaned["base_model"], personal=model is not None)  # PRIVATE_MODE
-    if not can_route(cleaned["base_model"], personal=model is not None):
+    _ensure_routable(cleaned["base_model"], model, second)
+    return cleaned, model
+
+
+def _ensure_routable(base_model: str, model, second) -> None:
+    refuse_route(base_model, personal=model is not None)  # PRIVATE_MODE: before any charge
+    if second is not None:
+        if not can_route(base_model, personal=True, lora=model_lora(model, 1.0),
+                         second_lora=model_lora(second, 1.0)):
+            raise InvalidInput("second_model_id", "No configured image provider takes two "
+                                                  "personal models in one picture right now.")
+        return
+    if not can_route(base_model, personal=model is not None):
         raise InvalidInput("model_id" if model else "base_model",
                            f"No configured image provider offers "
-                           f"{'personal models' if model else cleaned['base_model']} right now.")
-    return cleaned, model
+                           f"{'personal models' if model else base_model} right now.")
 
 
 def _lora_scale(asked, model) -> float | None:
@@ -187,10 +234,11 @@ def _lora_scale(asked, model) -> float | None:
         else DEFAULT_LORA_SCALE
 
 
-def _guarantee(user, asked, model) -> bool:
+def _guarantee(user, asked, model, second=None) -> bool:
     """The likeness guarantee applies to personal models with reference faces (pets and
-    models trained before faces were kept have none); the plan gives the default."""
-    if model is None or not model.face_references:
+    models trained before faces were kept have none); the plan gives the default. Not to two
+    people in one picture: which face is whose is not measured (docs/api.md)."""
+    if model is None or not model.face_references or second is not None:
         return False
     return get_plan(user.plan).likeness_guarantee if asked is None else asked
 
@@ -200,16 +248,20 @@ def create_one(user, cleaned: dict, model, *, batch_id=None, pack_run=None,
     width, height = size_for(cleaned["base_model"], cleaned["aspect_ratio"])
     seed = cleaned["seed"] if cleaned["seed"] is not None else random.randint(0, MAX_SEED - 8)
     cost = price(cleaned["base_model"], cleaned["num_images"], personal=model is not None)
+    second = cleaned.get("second_model")
     generation = Generation.objects.create(
         user=user,
         prompt=cleaned["prompt"],
-        prompt_sent=prompt_as_sent(cleaned["prompt"], style=cleaned["style"], model=model),
+        prompt_sent=prompt_as_sent(cleaned["prompt"], style=cleaned["style"], model=model,
+                                   second=second),
         negative_prompt=cleaned["negative_prompt"],
         base_model=cleaned["base_model"],
         personal_model=model,
         lora_scale=_lora_scale(cleaned["lora_scale"], model),
-        likeness_guarantee=_guarantee(user, cleaned["likeness_guarantee"], model),
-        likeness_min_score=cleaned["likeness_min_score"] if model else None,
+        second_model=second,
+        second_lora_scale=_lora_scale(None, second),
+        likeness_guarantee=_guarantee(user, cleaned["likeness_guarantee"], model, second),
+        likeness_min_score=cleaned["likeness_min_score"] if model and not second else None,
         style=cleaned["style"],
         aspect_ratio=cleaned["aspect_ratio"],
         width=width,
@@ -289,6 +341,10 @@ def settings_of(image) -> dict:
     if model_id:
         params["model_id"] = str(model_id)
         params["lora_scale"] = (meta.get("lora") or {}).get("scale")
+    second_id = (generation.second_model_id if generation else None) or (
+        meta.get("second_lora") or {}).get("model_id")
+    if model_id and second_id:
+        params["second_model_id"] = str(second_id)
     return params
 
 

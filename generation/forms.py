@@ -27,6 +27,9 @@ from studio.models import PersonalModel
 from studio.slots import usable_model_ids
 
 IMAGE_COUNTS = range(1, MAX_IMAGES_PER_REQUEST + 1)
+PAIR_HELP = ("Two people in one picture: their trigger words both go into the prompt. Faces "
+             "can blend into each other; saying who is where (\"…on the left\") helps. No "
+             "likeness score or guarantee for these.")
 PERSONAL_PREFIX = "personal:"
 
 
@@ -100,6 +103,11 @@ class GenerateForm(TextFieldsMixin, forms.Form):
         max_value=LORA_SCALE_RANGE[1],
         widget=forms.NumberInput(attrs={"step": "0.05", "placeholder": "1.0"}))
     likeness_guarantee = forms.BooleanField(label="Likeness guarantee", required=False)
+    second_model = forms.ChoiceField(
+        label="Second person", required=False, initial="",
+        help_text=PAIR_HELP,
+        error_messages={"invalid_choice": "Choose one of your ready models as the second "
+                                          "person."})
     batch = forms.BooleanField(
         label="Batch mode: each line of the prompt is its own request", required=False)
 
@@ -110,6 +118,8 @@ class GenerateForm(TextFieldsMixin, forms.Form):
             self.fields["likeness_guarantee"].initial = get_plan(user.plan).likeness_guarantee
         self.fields["base_model"].choices = [(m.id, m.name) for m in BASE_MODELS.values()] + [
             (f"{PERSONAL_PREFIX}{m.pk}", m.name) for m in self.personal_models if m.usable]
+        self.fields["second_model"].choices = [("", "Nobody else")] + [
+            (str(m.pk), m.name) for m in self.personal_models if m.usable]
 
     def selected(self, name):
         """The value the person chose (valid or not), else the initial one, for the page."""
@@ -139,6 +149,7 @@ class GenerateForm(TextFieldsMixin, forms.Form):
             "selected_count": self.selected("num_images"),
             "selected_style": self.selected("style"),
             "selected_personal": self.selected_personal(),
+            "usable_count": sum(1 for m in self.personal_models if m.usable),
             "image_counts": IMAGE_COUNTS,
             "cost": self.cost(),
             "request_count": max(1, len(self.prompts())),
@@ -169,6 +180,8 @@ class GenerateForm(TextFieldsMixin, forms.Form):
             params.update(base_model=PERSONAL_BASE_MODEL, model_id=choice[len(PERSONAL_PREFIX):],
                           lora_scale=data["lora_scale"],
                           likeness_guarantee=data["likeness_guarantee"])
+        if data.get("second_model"):  # without a personal model: the action says what is wrong
+            params["second_model_id"] = data["second_model"]
         return params
 
 
@@ -191,6 +204,9 @@ def initial_from(query, user) -> dict:
     model_id = initial.pop("model_id", None) or query.get("model_id")
     if model_id:
         initial["base_model"] = f"{PERSONAL_PREFIX}{model_id}"
+    second_id = initial.pop("second_model_id", None) or query.get("second_model_id")
+    if second_id:
+        initial["second_model"] = str(second_id)
     return initial
 
 

@@ -52,6 +52,15 @@ def lora_for(generation):
                       else DEFAULT_LORA_SCALE)
 
 
+def second_lora_for(generation):
+    """The second person's LoRA (two people in one picture), or None."""
+    model = generation.second_model
+    if model is None:
+        return None
+    return model_lora(model, generation.second_lora_scale
+                      if generation.second_lora_scale is not None else DEFAULT_LORA_SCALE)
+
+
 def model_lora(model, scale: float) -> Lora:
     """A personal model's LoRA at the strength `scale`."""
     url, source = ("", "") if model.weights_is_demo else lora_weights_url(model)

@@ -133,6 +133,11 @@ class Generation(models.Model):
     style = models.CharField(max_length=40, blank=True)
     prompt_sent = models.TextField(blank=True)
     lora_scale = models.FloatField(null=True, blank=True)
+    # Two people in one picture: the second person's model and strength, sent as a second LoRA
+    # (generation.pairs); its trigger word is in prompt_sent too.
+    second_model = models.ForeignKey("studio.PersonalModel", on_delete=models.SET_NULL,
+                                     null=True, blank=True, related_name="paired_generations")
+    second_lora_scale = models.FloatField(null=True, blank=True)
     # Generations queued together by the batch mode share this id.
     batch_id = models.UUIDField(null=True, blank=True, db_index=True)
     # POSTed the generation when it finishes (api.callbacks), if the client asked for it.

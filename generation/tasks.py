@@ -21,7 +21,7 @@ from django_tasks import task
 from generation import likeness
 from generation.catalogue import MAX_SEED, catalogue_keys
 from generation.images import build_image, decode
-from generation.loras import lora_for
+from generation.loras import lora_for, second_lora_for
 from generation.models import Generation
 from generation.results import fail_image, fail_remaining, finish, save_image, set_slot
 from jobs.retry import retry_or_fail
@@ -54,7 +54,8 @@ def refresh_catalogue():
 def run_generation(generation_id: str):
     with transaction.atomic():
         generation = (Generation.objects.select_for_update(of=("self",))
-                      .select_related("user", "personal_model").filter(pk=generation_id).first())
+                      .select_related("user", "personal_model", "second_model")
+                      .filter(pk=generation_id).first())
         if generation is None or generation.is_finished:
             return
         generation.status = Generation.Status.RUNNING
@@ -62,11 +63,13 @@ def run_generation(generation_id: str):
         generation.started_at = generation.started_at or timezone.now()
         generation.save(update_fields=["status", "attempts", "started_at"])
 
-    if generation.lora_scale is not None and generation.personal_model is None:
+    if (generation.lora_scale is not None and generation.personal_model is None) or (
+            generation.second_lora_scale is not None and generation.second_model is None):
         fail_remaining(generation, "personal_model_deleted", MESSAGES["personal_model_deleted"])
         return
-    if not generation.user.is_active or (generation.personal_model is not None
-                                         and generation.personal_model.is_suspended):
+    if not generation.user.is_active or any(
+            model is not None and model.is_suspended
+            for model in (generation.personal_model, generation.second_model)):
         fail_remaining(generation, "suspended", MESSAGES["suspended"])  # refunded
         return
     try:
@@ -96,15 +99,16 @@ def run_generation(generation_id: str):
 
 def generation_kind(generation_id: str, *args, **kwargs) -> str | None:
     """`local` when the generation's route asks the local GPU engine first (TASK_ROUTES)."""
-    generation = (Generation.objects.select_related("personal_model")
+    generation = (Generation.objects.select_related("personal_model", "second_model")
                   .filter(pk=generation_id).first())
     if generation is None:
         return None
-    model = generation.personal_model
+    model, second = generation.personal_model, generation.second_model
     personal = model is not None
-    local = routing.asks_local_first(generation.base_model, personal=personal,
-                                     demo_lora=personal and model.weights_is_demo,
-                                     stored_lora=personal and bool(model.weights))
+    demo = any(m is not None and m.weights_is_demo for m in (model, second))
+    local = routing.asks_local_first(generation.base_model, personal=personal, demo_lora=demo,
+                                     stored_lora=personal and bool(model.weights),
+                                     two_loras=second is not None)
     return LOCAL if local else None
 
 
@@ -124,7 +128,7 @@ def base_request(generation: Generation) -> ImageRequest:
         height=generation.height, seed=generation.seed, base_model=generation.base_model,
         num_images=1, steps=generation.steps, guidance=generation.guidance,
         negative_prompt=generation.negative_prompt, aspect_ratio=generation.aspect_ratio,
-        lora=lora_for(generation))
+        lora=lora_for(generation), second_lora=second_lora_for(generation))
 
 
 def slot_seed(generation: Generation, index: int, attempt: int = 0) -> int:
@@ -134,8 +138,12 @@ def slot_seed(generation: Generation, index: int, attempt: int = 0) -> int:
 
 
 def _references(generation: Generation) -> list:
+    """The faces an image is scored against: none for two people in one picture (which face
+    is whose is not measured), so such images carry no likeness score."""
     model = generation.personal_model
-    return list(model.face_references or []) if model is not None else []
+    if model is None or generation.second_lora_scale is not None:
+        return []
+    return list(model.face_references or [])
 
 
 def _make_slot(generation, request, providers, index, events):
@@ -173,6 +181,7 @@ def _make_slot(generation, request, providers, index, events):
         extra = {
             "provider_ms": round(result.seconds * 1000, 1),
             "lora": request.lora.describe() if request.lora else None,
+            "second_lora": request.second_lora.describe() if request.second_lora else None,
             "retries": result.tries,
         }
         if references:

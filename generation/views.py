@@ -59,7 +59,8 @@ def generate(request):
                 made = [create_generation(request.user, prompt=form.cleaned_data["prompt"],
                                           **params)]
         except InvalidInput as exc:
-            field = {"model_id": "base_model"}.get(exc.field, exc.field)
+            field = {"model_id": "base_model", "second_model_id": "second_model"}.get(
+                exc.field, exc.field)
             form.add_error(field if field in form.fields else None, exc.message)
         except InsufficientCredits as exc:
             form.add_error(None, f"This needs {exc.needed} credits and your balance is "

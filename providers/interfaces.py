@@ -51,6 +51,13 @@ class ImageRequest:
     negative_prompt: str = ""
     aspect_ratio: str = "1:1"
     lora: Lora | None = None
+    # Two people in one picture: the second person's LoRA, sent beside the first to a provider
+    # that takes several (ImageProvider.multi_lora).
+    second_lora: Lora | None = None
+
+    @property
+    def loras(self) -> list[Lora]:
+        return [lora for lora in (self.lora, self.second_lora) if lora is not None]
 
 
 @dataclass
@@ -82,6 +89,8 @@ class ImageProvider:
     name = "base"
     label = "Base"
     is_demo = False
+    # Takes two or more LoRAs in one request (two people in one picture); docs/providers.md.
+    multi_lora = False
 
     def check_models(self, models: list[str]) -> list[ModelCheck]:
         """Ask the provider which of these catalogue keys it serves now (one ModelCheck each;

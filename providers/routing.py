@@ -56,26 +56,29 @@ def route_names(base_model: str, lora: Lora | None = None) -> list[str]:
     """The configured providers for this model, in order. A personal model trained by the demo
     trainer has no real weights: only the demo provider can draw it."""
     if lora is not None and lora.is_demo:
-        return ["demo"]
+        return ["demo"]  # a pair with one demo model included: demo weights draw nowhere else
     key = route_key(base_model, lora is not None)
     return list(settings.GENERATION_ROUTES.get(key) or settings.GENERATION_PROVIDERS)
 
 
 def asks_local_first(base_model: str, *, personal: bool = False, demo_lora: bool = False,
-                     stored_lora: bool = True) -> bool:
+                     stored_lora: bool = True, two_loras: bool = False) -> bool:
     """Whether this model's route asks the local GPU engine first, from the configuration alone
     (the web process has no model on disk to look at): its jobs then go to the GPU queue
-    (jobs.routes). A LoRA only at a provider (no stored copy) is never drawn locally."""
+    (jobs.routes). A LoRA only at a provider (no stored copy), or two people in one picture
+    (the local engine takes one LoRA), is never drawn locally."""
     if demo_lora:
         return False
     names = list(settings.GENERATION_ROUTES.get(route_key(base_model, personal))
                  or settings.GENERATION_PROVIDERS)
-    if personal and not stored_lora:
+    if personal and (two_loras or not stored_lora):
         names = [name for name in names if name != "local"]
     return bool(names) and names[0] == "local"
 
 
 def supports(provider: ImageProvider, request: ImageRequest) -> bool:
+    if request.second_lora is not None and not getattr(provider, "multi_lora", False):
+        return False
     check = getattr(provider, "supports", None)
     return True if check is None else bool(check(request))
 
@@ -84,24 +87,30 @@ def providers_for(request: ImageRequest) -> list[ImageProvider]:
     """The providers that can make this request, in route order, less those that said they do
     not serve its model (the live catalogue). Raises LookupError for a name that is not a
     provider (a misconfigured deployment)."""
-    providers = [image_provider(name) for name in route_names(request.base_model,
-                                                                   request.lora)]
+    demo = next((lora for lora in request.loras if lora.is_demo), request.lora)
+    providers = [image_provider(name) for name in route_names(request.base_model, demo)]
     skip = not_served(route_key(request.base_model, request.lora is not None))
     return [p for p in providers if p.name not in skip and supports(p, request)]
 
 
-def can_route(base_model: str, *, personal: bool = False, lora: Lora | None = None) -> bool:
-    """Whether some configured provider offers this model (for validation and the catalogue)."""
+def can_route(base_model: str, *, personal: bool = False, lora: Lora | None = None,
+              second_lora: Lora | None = None) -> bool:
+    """Whether some configured provider offers this model (for validation and the catalogue);
+    with `second_lora`, one that takes two LoRAs in one request."""
     if personal and lora is None:
-        lora = Lora(model_id="", name="", trigger_word="", subject_class="",
-                    url="https://example.invalid/lora.safetensors", replicate_version="x",
-                    storage_name="lora.safetensors")
+        lora = _probe_lora()
     probe = ImageRequest(prompt="-", width=1024, height=1024, seed=0, base_model=base_model,
-                         lora=lora)
+                         lora=lora, second_lora=second_lora)
     try:
         return bool(providers_for(probe))
     except LookupError:
         return True  # the job explains a misconfiguration (and refunds); do not hide it here
+
+
+def _probe_lora() -> Lora:
+    return Lora(model_id="", name="", trigger_word="", subject_class="",
+                url="https://example.invalid/lora.safetensors", replicate_version="x",
+                storage_name="lora.safetensors")
 
 
 def generate(request: ImageRequest, providers: list[ImageProvider] | None = None,

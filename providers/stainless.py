@@ -40,7 +40,7 @@ class StainlessProvider(ImageProvider):
 
     def supports(self, request: ImageRequest) -> bool:
         if request.lora is not None:
-            return bool(request.lora.url)
+            return all(lora.url for lora in request.loras)
         return request.base_model in self.MODELS
 
     def listed_models(self) -> set[str]:

@@ -43,6 +43,7 @@ def create(request: HttpRequest, payload: GenerationIn):
         prompt=payload.prompt,
         base_model=payload.base_model,
         model_id=payload.model_id,
+        second_model_id=payload.second_model_id,
         style=payload.style,
         aspect_ratio=payload.aspect_ratio,
         num_images=payload.num_images,
@@ -93,6 +94,8 @@ def generation_out(request: HttpRequest, generation: Generation) -> dict:
         "prompt": generation.prompt,
         "prompt_sent": generation.prompt_for_provider,
         "model_id": str(generation.personal_model_id) if generation.personal_model_id else None,
+        "second_model_id": str(generation.second_model_id) if generation.second_model_id
+        else None,
         "style": generation.style or None,
         "seed": generation.seed,
         "steps": generation.steps,

@@ -133,6 +133,7 @@ class DemoProvider(ImageProvider):
     name = "demo"
     label = "Demo (offline)"
     is_demo = True
+    multi_lora = True
 
     def supports(self, request) -> bool:
         return True
@@ -150,13 +151,15 @@ class DemoProvider(ImageProvider):
             seed = request.seed + offset
             time.sleep(settings.DEMO_PROVIDER_DELAY)
             picture = render(request.prompt, seed, request.width, request.height)
-            lora = request.lora
-            if lora is not None and lora.demo_faces:
-                picture = faces.compose(picture, lora.demo_faces, seed, lora.scale,
-                                        lora.demo_best_scale)
-            if lora is not None:
-                picture = mark_subject(picture, lora.trigger_word, lora.name, seed,
-                                       silhouette=not lora.demo_faces)
+            loras = request.loras
+            for place, lora in enumerate(loras):
+                if lora.demo_faces:  # the second person's face drawn with its own seed
+                    picture = faces.compose(picture, lora.demo_faces, seed + 7919 * place,
+                                            lora.scale, lora.demo_best_scale)
+            if loras:
+                picture = mark_subject(picture, " & ".join(lora.trigger_word for lora in loras),
+                                       " & ".join(lora.name for lora in loras), seed,
+                                       silhouette=not all(lora.demo_faces for lora in loras))
             images.append(
                 ProviderImage(
                     data=encode_png(picture, request.prompt, seed),

@@ -39,10 +39,11 @@ def call(method: str, url: str, **kwargs) -> dict:
 class FalProvider(ImageProvider):
     name = "fal"
     label = LABEL
+    multi_lora = True  # fal-ai/flux-lora: `loras` is a list, merged in one pass
 
     def supports(self, request: ImageRequest) -> bool:
         if request.lora is not None:
-            return bool(request.lora.url)
+            return all(lora.url for lora in request.loras)
         return request.base_model in MODELS
 
     def check_models(self, models: list[str]) -> list[ModelCheck]:
@@ -80,7 +81,7 @@ class FalProvider(ImageProvider):
             if request.guidance is not None:
                 body["guidance_scale"] = request.guidance
         if request.lora:
-            body["loras"] = [{"path": request.lora.url, "scale": request.lora.scale}]
+            body["loras"] = [{"path": lora.url, "scale": lora.scale} for lora in request.loras]
         return body
 
     def submit(self, endpoint: str, body: dict) -> dict:

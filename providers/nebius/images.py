@@ -23,6 +23,7 @@ LORA_MODEL = "black-forest-labs/flux-dev"
 class NebiusProvider(StainlessProvider):
     name = "nebius"
     label = LABEL
+    multi_lora = True  # flux-dev: `loras` takes 1 to 10 {url, scale}
     MODELS = MODELS
     LORA_MODEL = LORA_MODEL
 
@@ -47,7 +48,7 @@ class NebiusProvider(StainlessProvider):
         if request.negative_prompt:
             extra["negative_prompt"] = request.negative_prompt
         if request.lora:
-            extra["loras"] = [{"url": request.lora.url, "scale": request.lora.scale}]
+            extra["loras"] = [{"url": lora.url, "scale": lora.scale} for lora in request.loras]
         return {"model": LORA_MODEL if request.lora else MODELS[request.base_model],
                 "prompt": request.prompt, "n": request.num_images,
                 "response_format": "b64_json", "extra_body": extra}

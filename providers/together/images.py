@@ -26,6 +26,7 @@ UNTUNABLE = {"black-forest-labs/FLUX.2-pro"}  # takes no steps or guidance
 class TogetherProvider(StainlessProvider):
     name = "together"
     label = LABEL
+    multi_lora = True  # FLUX.1-dev-lora: `image_loras` takes up to two
     MODELS = MODELS
     LORA_MODEL = LORA_MODEL
 
@@ -64,7 +65,8 @@ class TogetherProvider(StainlessProvider):
         if request.negative_prompt:
             body["negative_prompt"] = request.negative_prompt
         if request.lora:
-            body["image_loras"] = [{"path": request.lora.url, "scale": request.lora.scale}]
+            body["image_loras"] = [{"path": lora.url, "scale": lora.scale}
+                                   for lora in request.loras]
         return body
 
     def generate(self, request: ImageRequest) -> list[ProviderImage]:

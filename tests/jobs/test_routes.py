@@ -8,6 +8,7 @@ from django.core.management.base import CommandError
 from django_tasks import task
 from django_tasks_db.models import DBTaskResult
 
+from generation.models import Generation
 from generation.tasks import run_generation
 from generation.validation import validate_model
 from jobs.management.commands.db_worker import plan_queues
@@ -81,6 +82,19 @@ def test_generations_trainings_and_validations_are_local_by_their_route(settings
                                        **TRAINING_DEFAULTS)
     assert queue_for(advance_training, (str(local.id),)) == "gpu"
     assert queue_for(advance_training, (str(cloud.id),)) == "default"
+
+
+def test_two_people_in_one_picture_are_not_drawn_locally(settings, alice):
+    settings.GENERATION_ROUTES = {"personal": ["local", "together"]}
+    first = make_personal_model(alice)
+    second = make_personal_model(alice, name="Bob", trigger_word="qarvel")
+    one = make_generation(alice, base_model="flux-dev")
+    Generation.objects.filter(pk=one.pk).update(personal_model=first, lora_scale=1.0)
+    two = make_generation(alice, base_model="flux-dev")
+    Generation.objects.filter(pk=two.pk).update(personal_model=first, lora_scale=1.0,
+                                                 second_model=second, second_lora_scale=1.0)
+    assert queue_for(run_generation, (str(one.id),)) == "gpu"
+    assert queue_for(run_generation, (str(two.id),)) == "default", "local takes one LoRA"
 
 
 def test_a_personal_model_without_a_stored_copy_is_not_drawn_locally(settings, alice):
