@@ -11,10 +11,8 @@ from collections import Counter, defaultdict
 def gather() -> dict:
     """Run inside `manage.py shell` against the cluster's database; prints one JSON line."""
     from django.conf import settings
-    from django.db.models import Sum
     from django_tasks_db.models import DBTaskResult
 
-    from credits.actions import get_balance, ledger_is_consistent
     from credits.models import CreditEntry
     from generation.models import Generation, Image
     from jobs.models import RecurringTask
@@ -43,18 +41,8 @@ def gather() -> dict:
         "enqueued": ts(t.enqueued_at), "started": ts(t.started_at), "run_after": ts(t.run_after),
         "finished": ts(t.finished_at), "args": t.args_kwargs.get("args", []),
     } for t in DBTaskResult.objects.all()]
-    users = {}
-    for user_id in {g["user"] for g in generations} | set(
-            TrainingRun.objects.values_list("user_id", flat=True)):
-        from accounts.models import User
-
-        user = User.objects.get(pk=user_id)
-        users[str(user_id)] = {
-            "balance": get_balance(user), "consistent": ledger_is_consistent(user),
-            "granted": CreditEntry.objects.filter(user=user, kind="grant").aggregate(
-                total=Sum("delta"))["total"] or 0,
-            "sum": CreditEntry.objects.filter(user=user).aggregate(total=Sum("delta"))["total"],
-        }
+    users = _users({g["user"] for g in generations} | set(
+        TrainingRun.objects.values_list("user_id", flat=True)))
     trainings = [{
         "id": str(r.id), "status": r.status, "user": r.user_id, "credits": r.credits,
         "zip": r.zip_file.name, "model_status": r.model.status, "weights": r.model.weights.name,
@@ -72,64 +60,105 @@ def gather() -> dict:
     }
 
 
+def _users(user_ids: set) -> dict:
+    """Per account: its balance, whether its ledger is consistent, what it was granted and the
+    ledger's sum. Inside `manage.py shell`, like gather()."""
+    from django.db.models import Sum
+
+    from accounts.models import User
+    from credits.actions import get_balance, ledger_is_consistent
+    from credits.models import CreditEntry
+
+    users = {}
+    for user_id in user_ids:
+        user = User.objects.get(pk=user_id)
+        users[str(user_id)] = {
+            "balance": get_balance(user), "consistent": ledger_is_consistent(user),
+            "granted": CreditEntry.objects.filter(user=user, kind="grant").aggregate(
+                total=Sum("delta"))["total"] or 0,
+            "sum": CreditEntry.objects.filter(user=user).aggregate(total=Sum("delta"))["total"],
+        }
+    return users
+
+
 def print_gathered():
     print(json.dumps(gather()))
+
+
+class Checks:
+    """The failed checks and the figures of one run, filled in section by section."""
+
+    def __init__(self) -> None:
+        self.failures: list[str] = []
+        self.figures: dict = {"checks": 0}
+
+    def expect(self, condition, message) -> None:
+        self.figures["checks"] += 1
+        if not condition:
+            self.failures.append(message)
 
 
 def check(facts: dict, bucket: set[str], *, killed: dict, run_seconds: float,
           expected_generations: int, expected_trainings: int) -> tuple[list[str], dict]:
     """(failed checks, figures) for the facts gathered after the run."""
-    failures, figures = [], {}
-    gens = facts["generations"]
-    tasks = facts["tasks"]
+    c = Checks()
+    _generations(c, facts["generations"], expected_generations)
+    _queue(c, facts, killed)
+    _credits(c, facts)
+    _trainings(c, facts, expected_trainings)
+    _files(c, facts, bucket)
+    _recurring(c, facts, run_seconds)
+    _pickup(c, facts["tasks"])
+    return c.failures, c.figures
 
-    figures["checks"] = 0
 
-    def expect(condition, message):
-        figures["checks"] += 1
-        if not condition:
-            failures.append(message)
-
-    # Every generation asked for exists once and is final.
-    expect(len(gens) == expected_generations,
-           f"{len(gens)} generations recorded, {expected_generations} asked for")
+def _generations(c: Checks, gens: list, expected: int) -> None:
+    """Every generation asked for exists once and is final; each image slot is either stored
+    once or failed (refunded) once; what was kept is what the stored images cost."""
+    c.expect(len(gens) == expected, f"{len(gens)} generations recorded, {expected} asked for")
     not_final = [g["id"] for g in gens if g["status"] not in ("succeeded", "partial", "failed")]
-    expect(not not_final, f"{len(not_final)} generations not final: {not_final[:5]}")
-
-    # Exactly once: each image slot is either stored once or failed (refunded) once.
+    c.expect(not not_final, f"{len(not_final)} generations not final: {not_final[:5]}")
     images_total = 0
     for g in gens:
         indexes = [i["index"] for i in g["images"]]
         images_total += len(indexes)
-        expect(len(indexes) == len(set(indexes)), f"generation {g['id']}: an image twice")
-        expect(not set(indexes) & set(g["failures"]),
-               f"generation {g['id']}: an image both stored and refunded")
-        expect(len(g["failures"]) == len(set(g["failures"])),
-               f"generation {g['id']}: a slot refunded twice")
-        expect(sorted(indexes + g["failures"]) == list(range(g["num_images"])),
-               f"generation {g['id']}: slots {sorted(indexes + g['failures'])} of "
-               f"{g['num_images']}")
-        # Credits: what was kept is what the stored images cost; the ledger says the same.
-        kept = g["reserved"] - g["refunded"]
-        expect(kept == len(indexes) * g["per_image"],
-               f"generation {g['id']}: kept {kept} credits for {len(indexes)} images")
-        expect(g["ledger"] == -kept, f"generation {g['id']}: ledger {g['ledger']} != -{kept}")
-    figures["images"] = images_total
-    figures["refunded_images"] = sum(len(g["failures"]) for g in gens)
+        c.expect(len(indexes) == len(set(indexes)), f"generation {g['id']}: an image twice")
+        c.expect(not set(indexes) & set(g["failures"]),
+                 f"generation {g['id']}: an image both stored and refunded")
+        c.expect(len(g["failures"]) == len(set(g["failures"])),
+                 f"generation {g['id']}: a slot refunded twice")
+        c.expect(sorted(indexes + g["failures"]) == list(range(g["num_images"])),
+                 f"generation {g['id']}: slots {sorted(indexes + g['failures'])} of "
+                 f"{g['num_images']}")
+        kept = g["reserved"] - g["refunded"]  # the ledger must say the same
+        c.expect(kept == len(indexes) * g["per_image"],
+                 f"generation {g['id']}: kept {kept} credits for {len(indexes)} images")
+        c.expect(g["ledger"] == -kept, f"generation {g['id']}: ledger {g['ledger']} != -{kept}")
+    c.figures["images"] = images_total
+    c.figures["refunded_images"] = sum(len(g["failures"]) for g in gens)
 
-    # The queue: nothing left over, nothing failed, no job run by two live workers.
-    gen_tasks = [t for t in tasks if t["path"] == "generation.tasks.run_generation"]
+
+def _generation_tasks(tasks: list) -> list:
+    return [t for t in tasks if t["path"] == "generation.tasks.run_generation"]
+
+
+def _queue(c: Checks, facts: dict, killed: dict) -> None:
+    """Nothing left over, nothing failed, no job run by two live workers; the killed worker's
+    tasks finished by another."""
+    tasks, gens = facts["tasks"], facts["generations"]
+    gen_tasks = _generation_tasks(tasks)
     left = Counter(t["status"] for t in tasks if t["status"] in ("READY", "RUNNING"))
-    expect(not left, f"tasks left in the queue: {dict(left)}")
+    c.expect(not left, f"tasks left in the queue: {dict(left)}")
     failed = [t for t in tasks if t["status"] == "FAILED"]
-    expect(not failed, f"{len(failed)} tasks FAILED: {[t['path'] for t in failed][:5]}")
+    c.expect(not failed, f"{len(failed)} tasks FAILED: {[t['path'] for t in failed][:5]}")
     per_generation = Counter(t["args"][0] for t in gen_tasks)
-    expect(set(per_generation) == {g["id"] for g in gens}, "a generation without its job")
-    figures["generation_jobs"] = len(gen_tasks)
-    figures["retried_jobs"] = sum(n - 1 for n in per_generation.values())
+    c.expect(set(per_generation) == {g["id"] for g in gens}, "a generation without its job")
+    c.figures["generation_jobs"] = len(gen_tasks)
+    c.figures["retried_jobs"] = sum(n - 1 for n in per_generation.values())
     recovered = [t for t in tasks if len(t["workers"]) > 1]
-    figures["recovered_jobs"] = len(recovered)
+    c.figures["recovered_jobs"] = len(recovered)
     killed_tasks = set(killed.get("tasks", []))
+
     # A job handed on while its first worker was still alive (its heartbeat came late): the
     # task is idempotent, so nothing is done twice, but the provider is called again.
     def from_the_killed_worker(t):
@@ -137,7 +166,7 @@ def check(facts: dict, bucket: set[str], *, killed: dict, run_seconds: float,
             t["workers"][-2].startswith(f"{killed.get('worker')}-")
             and (t["run_after"] or 0) >= killed.get("epoch", 0))
 
-    figures["handed_on_from_live_workers"] = sum(
+    c.figures["handed_on_from_live_workers"] = sum(
         1 for t in recovered if not from_the_killed_worker(t))
     for t in tasks:
         if t["id"] in killed_tasks:
@@ -145,66 +174,78 @@ def check(facts: dict, bucket: set[str], *, killed: dict, run_seconds: float,
             # instant before the signal landed: then its first worker completed it, once.
             done_before_kill = (t["status"] == "SUCCESSFUL" and t["finished"]
                                 and t["finished"] <= killed.get("epoch", 0))
-            expect(done_before_kill or (
+            c.expect(done_before_kill or (
                 t["status"] == "SUCCESSFUL" and len(t["workers"]) >= 2
                 and t["workers"][0].startswith(killed["worker"])),
                 f"the killed worker's task {t['id']} was not finished by another: {t}")
-    expect(not killed or killed_tasks, "the killed worker was running no task")
+    c.expect(not killed or killed_tasks, "the killed worker was running no task")
 
-    # Credits per account: the balance is the ledger's sum; nothing spent beyond the grants.
+
+def _credits(c: Checks, facts: dict) -> None:
+    """Per account the balance is the ledger's sum; nothing spent beyond the grants."""
+    gens = facts["generations"]
     for user_id, user in facts["users"].items():
-        expect(user["consistent"] and user["balance"] == user["sum"],
-               f"user {user_id}: balance {user['balance']} != ledger {user['sum']}")
+        c.expect(user["consistent"] and user["balance"] == user["sum"],
+                 f"user {user_id}: balance {user['balance']} != ledger {user['sum']}")
     spent = sum(g["reserved"] - g["refunded"] for g in gens)
     spent += sum(-t["ledger"] for t in facts["trainings"])
     granted = sum(u["granted"] for u in facts["users"].values())
     balances = sum(u["balance"] for u in facts["users"].values())
-    expect(granted - spent == balances,
-           f"credits: granted {granted} - spent {spent} != balances {balances}")
-    figures["credits_spent"] = spent
+    c.expect(granted - spent == balances,
+             f"credits: granted {granted} - spent {spent} != balances {balances}")
+    c.figures["credits_spent"] = spent
 
-    # Trainings: final, charged once, weights and photos in the bucket.
-    expect(len(facts["trainings"]) == expected_trainings,
-           f"{len(facts['trainings'])} trainings, {expected_trainings} asked for")
+
+def _trainings(c: Checks, facts: dict, expected: int) -> None:
+    """Trainings: final, charged once."""
+    c.expect(len(facts["trainings"]) == expected,
+             f"{len(facts['trainings'])} trainings, {expected} asked for")
     for run in facts["trainings"]:
-        expect(run["status"] == "succeeded" and run["model_status"] == "ready",
-               f"training {run['id']}: {run['status']} / model {run['model_status']}")
-        expect(run["ledger"] == -run["credits"],
-               f"training {run['id']}: ledger {run['ledger']} != -{run['credits']}")
+        c.expect(run["status"] == "succeeded" and run["model_status"] == "ready",
+                 f"training {run['id']}: {run['status']} / model {run['model_status']}")
+        c.expect(run["ledger"] == -run["credits"],
+                 f"training {run['id']}: ledger {run['ledger']} != -{run['credits']}")
 
-    # Files: every file a row names is in the bucket.
-    named = [i[kind] for g in gens for i in g["images"] for kind in ("file", "thumbnail")]
+
+def _files(c: Checks, facts: dict, bucket: set[str]) -> None:
+    """Every file a row names (images, thumbnails, photos, weights) is in the bucket."""
+    named = [i[kind] for g in facts["generations"] for i in g["images"]
+             for kind in ("file", "thumbnail")]
     named += facts["photos"] + [r["weights"] for r in facts["trainings"] if r["weights"]]
     missing = [name for name in named if name not in bucket]
-    expect(not missing, f"{len(missing)} files missing from the bucket: {missing[:5]}")
-    figures["files_checked"] = len(named)
-    figures["orphan_objects"] = len({k for k in bucket if k.startswith("generations/")}
-                                    - set(named))
+    c.expect(not missing, f"{len(missing)} files missing from the bucket: {missing[:5]}")
+    c.figures["files_checked"] = len(named)
+    c.figures["orphan_objects"] = len({k for k in bucket if k.startswith("generations/")}
+                                      - set(named))
 
-    # Recurring tasks: one per period however many workers raced for it.
+
+def _recurring(c: Checks, facts: dict, run_seconds: float) -> None:
+    """Recurring tasks: one per period however many workers raced for it."""
+    tasks = facts["tasks"]
     for name, path in facts["recurring"].items():
         runs = sorted(t["enqueued"] for t in tasks if t["path"] == path)
         every = facts["periods"][name]
-        expect(name in facts["recurring_rows"], f"recurring task {name} never scheduled")
+        c.expect(name in facts["recurring_rows"], f"recurring task {name} never scheduled")
         if every > run_seconds + 60:
             # Queued only by the scheduler in this run (other code may queue sweeps too).
             if name != "training.cleanup":
-                expect(len(runs) == 1, f"recurring {name}: queued {len(runs)} times, not once")
+                c.expect(len(runs) == 1, f"recurring {name}: queued {len(runs)} times, not once")
         elif name == "training.reconcile":
             gaps = [b - a for a, b in zip(runs, runs[1:], strict=False)]
-            expect(all(gap >= every * 0.9 for gap in gaps),
-                   f"recurring {name} queued twice in one period: gaps {gaps}")
-    figures["recurring_queued"] = {name: sum(1 for t in tasks if t["path"] == path)
-                                   for name, path in facts["recurring"].items()}
+            c.expect(all(gap >= every * 0.9 for gap in gaps),
+                     f"recurring {name} queued twice in one period: gaps {gaps}")
+    c.figures["recurring_queued"] = {name: sum(1 for t in tasks if t["path"] == path)
+                                     for name, path in facts["recurring"].items()}
 
-    # Pickup latency: from enqueue (or run_after) to a worker starting, first attempts only.
-    # (django-tasks-db stores "no run_after" as the year 9999.)
+
+def _pickup(c: Checks, tasks: list) -> None:
+    """Pickup latency: from enqueue (or run_after) to a worker starting, first attempts only.
+    (django-tasks-db stores "no run_after" as the year 9999.)"""
     pickups = sorted(t["started"] - max(t["enqueued"], t["run_after"] or 0)
                      if (t["run_after"] or 0) < t["started"] else t["started"] - t["enqueued"]
-                     for t in gen_tasks if len(t["workers"]) == 1 and t["started"])
-    figures["pickup_p50_s"] = round(percentile(pickups, 50), 3)
-    figures["pickup_p95_s"] = round(percentile(pickups, 95), 3)
-    return failures, figures
+                     for t in _generation_tasks(tasks) if len(t["workers"]) == 1 and t["started"])
+    c.figures["pickup_p50_s"] = round(percentile(pickups, 50), 3)
+    c.figures["pickup_p95_s"] = round(percentile(pickups, 95), 3)
 
 
 def percentile(values: list[float], pct: float) -> float:

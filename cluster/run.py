@@ -92,7 +92,7 @@ def kill_when_busy(cluster: Cluster, stats: ClientStats, total: int, killed: dic
         return
 
 
-def main(argv: list[str] | None = None) -> int:
+def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m cluster", description=__doc__)
     parser.add_argument("--short", action="store_true", help="the shortened run CI does")
     parser.add_argument("--generations", type=int)
@@ -108,7 +108,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--run-dir", type=Path)
     parser.add_argument("--keep", action="store_true", help="keep the database and logs")
     parser.add_argument("--json", type=Path, help="write the figures here too")
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = arguments(argv)
     generations, clients, trainings = SIZES["short" if args.short else "full"]
     generations = args.generations or generations
     clients = args.clients or clients
@@ -129,69 +133,93 @@ def main(argv: list[str] | None = None) -> int:
             figures["startup_s"] = round(time.monotonic() - wall, 1)
             log(f"up in {figures['startup_s']}s: web {cluster.web_urls}, "
                 f"{len(cluster.workers)} workers x {cluster.worker_threads} threads")
-            keys = cluster.shell(SETUP_USERS.format(count=clients + trainings))
-            photos = training_photos(5) if trainings else []
-            selfie = consent_selfie() if trainings else b""
-            lock, stop = threading.Lock(), threading.Event()
-            stats, killed, train_results = ClientStats(), {}, {}
-            deadline = time.monotonic() + (240 if args.short else 600)
-            threads = [threading.Thread(target=generation_client, args=(
-                cluster.web_urls, keys[n], n, per_client, stats, deadline, lock))
-                for n in range(clients)]
-            threads += [threading.Thread(target=training_client, args=(
-                cluster.web_urls[n % len(cluster.web_urls)], keys[clients + n], n, photos,
-                train_results, deadline, lock, selfie)) for n in range(trainings)]
-            killer = threading.Thread(target=kill_when_busy, args=(
-                cluster, stats, generations, killed, lock, stop))
-            load_started = time.monotonic()
-            for thread in threads:
-                thread.start()
-            killer.start()
-            for thread in threads:
-                thread.join()
-            stop.set()
-            killer.join()
-            load_seconds = time.monotonic() - load_started
-            log(f"load done in {load_seconds:.1f}s")
-            failures += stats.errors
-            failures += [f"training client: {v}" for k, v in train_results.items()
-                         if k.startswith("error")]
-            if not killed:
-                failures.append("no worker was killed (none was running a job at the time)")
-            # Let the last recovered jobs and the training cleanups settle, then look.
-            time.sleep(2)
-            facts = cluster.shell("from cluster.checks import print_gathered; print_gathered()")
-            bucket = cluster.bucket_keys()
-            failed, found = check(facts, bucket, killed=killed, run_seconds=load_seconds,
-                                  expected_generations=generations,
-                                  expected_trainings=trainings)
-            failures += failed
-            figures.update(found)
-            posted = sorted(stats.posted)
-            api_window = posted[-1][1] - posted[0][0] if posted else float("nan")
-            accept = [b - a for a, b in posted]
-            figures["api_generations_per_s"] = round(len(posted) / api_window, 1)
-            figures["api_post_p50_ms"] = round(percentile(accept, 50) * 1000, 1)
-            figures["api_post_p95_ms"] = round(percentile(accept, 95) * 1000, 1)
-            ends = [g["finished"] for g in facts["generations"] if g["finished"]]
-            starts = [g["created"] for g in facts["generations"]]
-            if ends:
-                figures["completed_generations_per_s"] = round(
-                    len(ends) / (max(ends) - min(starts)), 2)
-            figures["load_s"] = round(load_seconds, 1)
-            figures["killed"] = {"worker": killed.get("worker"),
-                                 "jobs_under_way": len(killed.get("tasks", [])),
-                                 "at_generations_done": killed.get("at_done")}
-            if args.bench:
-                figures["web"] = web_bench(cluster, keys[:clients], args.bench_seconds)
-            dead = [p.name for p in cluster.procs
-                    if not p.alive() and p is not cluster.workers[0]]
-            if dead:
-                failures.append(f"processes died: {dead}")
+            failures += run_and_check(cluster, args, figures, clients=clients,
+                                      trainings=trainings, per_client=per_client)
     except Exception as exc:  # noqa: BLE001 - reported with the logs
         failures.append(f"{type(exc).__name__}: {exc}")
         print(cluster.logs(), file=sys.stderr)
     figures["wall_s"] = round(time.monotonic() - wall, 1)
+    return report(args, figures, failures, run_dir)
+
+
+def run_and_check(cluster: Cluster, args, figures: dict, *, clients: int, trainings: int,
+                  per_client: int) -> list[str]:
+    """The load, a worker killed in the middle, then the checks on what the database and the
+    bucket hold; the figures go into `figures`, the failed checks are returned."""
+    generations = per_client * clients
+    keys = cluster.shell(SETUP_USERS.format(count=clients + trainings))
+    stats, killed, train_results, load_seconds = run_clients(
+        cluster, keys, clients=clients, trainings=trainings, per_client=per_client,
+        seconds=240 if args.short else 600)
+    failures = list(stats.errors)
+    failures += [f"training client: {v}" for k, v in train_results.items()
+                 if k.startswith("error")]
+    if not killed:
+        failures.append("no worker was killed (none was running a job at the time)")
+    # Let the last recovered jobs and the training cleanups settle, then look.
+    time.sleep(2)
+    facts = cluster.shell("from cluster.checks import print_gathered; print_gathered()")
+    failed, found = check(facts, cluster.bucket_keys(), killed=killed, run_seconds=load_seconds,
+                          expected_generations=generations, expected_trainings=trainings)
+    failures += failed
+    figures.update(found)
+    throughput(figures, stats, facts)
+    figures["load_s"] = round(load_seconds, 1)
+    figures["killed"] = {"worker": killed.get("worker"),
+                         "jobs_under_way": len(killed.get("tasks", [])),
+                         "at_generations_done": killed.get("at_done")}
+    if args.bench:
+        figures["web"] = web_bench(cluster, keys[:clients], args.bench_seconds)
+    dead = [p.name for p in cluster.procs if not p.alive() and p is not cluster.workers[0]]
+    if dead:
+        failures.append(f"processes died: {dead}")
+    return failures
+
+
+def run_clients(cluster: Cluster, keys: list[str], *, clients: int, trainings: int,
+                per_client: int, seconds: float) -> tuple[ClientStats, dict, dict, float]:
+    """The API clients and the training clients at once, with a worker killed when busy:
+    (client stats, what was killed, the trainings' results, seconds the load took)."""
+    photos = training_photos(5) if trainings else []
+    selfie = consent_selfie() if trainings else b""
+    lock, stop = threading.Lock(), threading.Event()
+    stats, killed, train_results = ClientStats(), {}, {}
+    deadline = time.monotonic() + seconds
+    threads = [threading.Thread(target=generation_client, args=(
+        cluster.web_urls, keys[n], n, per_client, stats, deadline, lock))
+        for n in range(clients)]
+    threads += [threading.Thread(target=training_client, args=(
+        cluster.web_urls[n % len(cluster.web_urls)], keys[clients + n], n, photos,
+        train_results, deadline, lock, selfie)) for n in range(trainings)]
+    killer = threading.Thread(target=kill_when_busy, args=(
+        cluster, stats, per_client * clients, killed, lock, stop))
+    load_started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    killer.start()
+    for thread in threads:
+        thread.join()
+    stop.set()
+    killer.join()
+    load_seconds = time.monotonic() - load_started
+    log(f"load done in {load_seconds:.1f}s")
+    return stats, killed, train_results, load_seconds
+
+
+def throughput(figures: dict, stats: ClientStats, facts: dict) -> None:
+    posted = sorted(stats.posted)
+    api_window = posted[-1][1] - posted[0][0] if posted else float("nan")
+    accept = [b - a for a, b in posted]
+    figures["api_generations_per_s"] = round(len(posted) / api_window, 1)
+    figures["api_post_p50_ms"] = round(percentile(accept, 50) * 1000, 1)
+    figures["api_post_p95_ms"] = round(percentile(accept, 95) * 1000, 1)
+    ends = [g["finished"] for g in facts["generations"] if g["finished"]]
+    starts = [g["created"] for g in facts["generations"]]
+    if ends:
+        figures["completed_generations_per_s"] = round(len(ends) / (max(ends) - min(starts)), 2)
+
+
+def report(args, figures: dict, failures: list[str], run_dir: Path) -> int:
     print(json.dumps(figures, indent=2))
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2))
@@ -203,9 +231,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"logs in {run_dir}")
         print(f"cluster: {max(checks - len(failures), 0)} passed, {len(failures)} failed")
         return 1
-    log(f"PASSED: {generations} generations and {trainings} trainings finished exactly once, "
-        f"credits add up, {figures.get('files_checked')} files in the bucket "
-        f"(wall {figures['wall_s']}s)")
+    log(f"PASSED: {figures['generations']} generations and {figures['trainings']} trainings "
+        f"finished exactly once, credits add up, {figures.get('files_checked')} files in the "
+        f"bucket (wall {figures['wall_s']}s)")
     if not args.keep:
         shutil.rmtree(run_dir, ignore_errors=True)
     print(f"cluster: {checks} passed, 0 failed")
