@@ -82,42 +82,10 @@ def pillow_floor(data: bytes, repeat: int = 20) -> float:
     return statistics.median(times)
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--requests", type=int, default=50)
-    parser.add_argument("--images", type=int, default=4)
-    parser.add_argument("--threads", type=int, default=32)
-    parser.add_argument("--processes", type=int, default=1)
-    parser.add_argument("--seconds", type=float, default=2.0)
-    args = parser.parse_args()
-
-    fake = FakeTogether(generation_seconds=args.seconds).start()
-    data_dir = tempfile.mkdtemp(prefix="likeness-bench-gen-")
-    env = {
-        **os.environ,
-        "DATA_DIR": data_dir, "DJANGO_SETTINGS_MODULE": "likeness.settings", "DEBUG": "1",
-        "TOGETHER_API_KEY": fake.token, "TOGETHER_BASE_URL": fake.url,
-        "GENERATION_PROVIDERS": "together", "LOG_LEVEL": "WARNING",
-        "GENERATION_CONCURRENCY": str(args.images),
-    }
-    env.pop("DATABASE_URL", None)
-    os.environ.update({k: v for k, v in env.items() if k != "DATABASE_URL"})
-    os.environ.pop("DATABASE_URL", None)
-    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT,
-                   env=env, check=True)
-
-    import django
-
-    django.setup()
-    from django.core.files.storage import default_storage
-
-    from accounts.models import User
-    from credits.actions import grant
+def run_load(args, env: dict, user) -> dict:
+    """The worker processes, the requests all at once, then five one at a time (unloaded)."""
     from generation.actions import create_generation
-    from generation.models import Generation, Image
-
-    user = User.objects.create_user("bench@example.com", "bench-password-123")
-    grant(user, args.requests * args.images * 4, reason="bench", reference="bench")
+    from generation.models import Generation
 
     command = os.environ.get("BENCH_WORKER_COMMAND", DEFAULT_WORKER)
     command = command.format(python=shlex.quote(sys.executable), threads=args.threads)
@@ -155,17 +123,23 @@ def main():
                 worker.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 worker.kill()
-        fake.stop()
+    return {"ids": ids, "quiet": quiet, "submitted": submitted, "wall": wall, "peaks": peaks}
 
-    generations = Generation.objects.filter(pk__in=ids)
+
+def report(args, fake, run: dict) -> None:
+    from django.core.files.storage import default_storage
+
+    from generation.models import Generation, Image
+
+    generations = Generation.objects.filter(pk__in=run["ids"])
     statuses = {s: generations.filter(status=s).count() for s in Generation.Status.values}
-    images = list(Image.objects.filter(generation__in=ids))
+    images = list(Image.objects.filter(generation__in=run["ids"]))
     wait_ms = args.seconds * 1000
     ours = [i.metadata["slot_ms"] - wait_ms for i in images]
     call = [i.metadata["provider_ms"] - wait_ms for i in images]
     prepare = [i.metadata["prepare_ms"] for i in images]
     cpu = [i.metadata["cpu_ms"] for i in images]
-    quiet_images = list(Image.objects.filter(generation__in=quiet))
+    quiet_images = list(Image.objects.filter(generation__in=run["quiet"]))
     quiet_ours = [i.metadata["slot_ms"] - wait_ms for i in quiet_images]
     with default_storage.open(images[0].file.name) as handle:
         sample = handle.read()
@@ -175,10 +149,10 @@ def main():
           f"statuses {statuses}")
     print(f"worker: {args.processes} process(es) x {args.threads} threads; fake provider "
           f"{args.seconds:.1f} s per request; {len(fake.generations)} provider calls")
-    print(f"submit 50 requests: {submitted:.2f} s; all done after {wall:.2f} s "
+    print(f"submit 50 requests: {run['submitted']:.2f} s; all done after {run['wall']:.2f} s "
           f"(serially: {len(images) * args.seconds:.0f} s one image per call, "
           f"{args.requests * args.seconds:.0f} s one call per request)")
-    print(f"worker peak memory (VmHWM): {', '.join(f'{p / 1024:.0f} MiB' for p in peaks)}")
+    print(f"worker peak memory (VmHWM): {', '.join(f'{p / 1024:.0f} MiB' for p in run['peaks'])}")
     print(f"our time per image beyond the provider's wait, one request at a time: median "
           f"{statistics.median(quiet_ours):.1f} ms, p90 {percentile(quiet_ours, 0.9):.1f} ms "
           f"({len(quiet_images)} images)")
@@ -197,6 +171,45 @@ def main():
           f"{statistics.median(prepare):.1f} ms")
     print(f"bare Pillow decode + thumbnail + WebP encode of the same "
           f"{len(sample) / 1024:.0f} KiB image: {floor:.1f} ms")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--requests", type=int, default=50)
+    parser.add_argument("--images", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=32)
+    parser.add_argument("--processes", type=int, default=1)
+    parser.add_argument("--seconds", type=float, default=2.0)
+    args = parser.parse_args()
+
+    fake = FakeTogether(generation_seconds=args.seconds).start()
+    data_dir = tempfile.mkdtemp(prefix="likeness-bench-gen-")
+    env = {
+        **os.environ,
+        "DATA_DIR": data_dir, "DJANGO_SETTINGS_MODULE": "likeness.settings", "DEBUG": "1",
+        "TOGETHER_API_KEY": fake.token, "TOGETHER_BASE_URL": fake.url,
+        "GENERATION_PROVIDERS": "together", "LOG_LEVEL": "WARNING",
+        "GENERATION_CONCURRENCY": str(args.images),
+    }
+    env.pop("DATABASE_URL", None)
+    os.environ.update({k: v for k, v in env.items() if k != "DATABASE_URL"})
+    os.environ.pop("DATABASE_URL", None)
+    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT,
+                   env=env, check=True)
+
+    import django
+
+    django.setup()
+    from accounts.models import User
+    from credits.actions import grant
+
+    user = User.objects.create_user("bench@example.com", "bench-password-123")
+    grant(user, args.requests * args.images * 4, reason="bench", reference="bench")
+    try:
+        run = run_load(args, env, user)
+    finally:
+        fake.stop()
+    report(args, fake, run)
 
 
 if __name__ == "__main__":

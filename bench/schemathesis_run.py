@@ -104,6 +104,62 @@ def _summary(error: BaseException) -> str:
     return text
 
 
+def _operations(base_url: str) -> list:
+    schema = schemathesis.openapi.from_url(base_url + "/api/v1/openapi.json")
+    operations = [r.ok() for r in schema.get_all_operations()]
+    # Deletions last, so the other operations of a round see the seeded objects: a share
+    # before its image, a photo before its model, the bulk deletion at the very end.
+    operations.sort(key=lambda op: (op.path.endswith("/bulk-delete"),
+                                    op.method.upper() == "DELETE", -len(op.path)))
+    return operations
+
+
+def _fuzz(operations: list, env: dict, seeded: dict, base_url: str, args) -> int:
+    """Rounds of every operation (seeded afresh each round) until --cases or --max-minutes;
+    prints the statuses seen and the findings; the exit status."""
+    headers = {"Authorization": f"Bearer {seeded['key']}"}
+    statuses: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+    findings: dict[tuple[str, str], str] = {}
+    total = 0
+    rounds = 0
+    deadline = time.monotonic() + args.max_minutes * 60
+
+    def record(case, response):
+        nonlocal total
+        total += 1
+        statuses[case.operation.label][response.status_code] += 1
+
+    while total < args.cases and time.monotonic() < deadline:
+        rounds += 1
+        ids = seeded["ids"] if rounds == 1 else _seed(env)["ids"]
+        before = total
+        for operation in operations:
+            if time.monotonic() > deadline:
+                break
+            try:
+                fuzz.run_operation(operation, ids, headers, args.examples,
+                                   derandomize=False, on_response=record,
+                                   base_url=base_url, timeout=60)
+            except (Exception, BaseExceptionGroup) as error:  # a finding: note it
+                text = _summary(error)
+                key = (operation.label, text.splitlines()[0] if text else repr(error))
+                findings.setdefault(key, text)
+        print(f"round {rounds}: {total - before} cases ({total} in all), "
+              f"{len(findings)} distinct finding(s)", flush=True)
+
+    print(f"\n{total} cases in {rounds} round(s) against {base_url}")
+    for label in sorted(statuses):
+        seen = ", ".join(f"{code}x{n}" for code, n in sorted(statuses[label].items()))
+        print(f"  {label}: {seen}")
+    if findings:
+        print(f"\n{len(findings)} finding(s):")
+        for (label, _), text in findings.items():
+            print(f"\n== {label}\n{text}")
+    else:
+        print("\nNo findings.")
+    return 1 if findings or total < args.cases else 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cases", type=int, default=1000, help="Stop after this many requests.")
@@ -125,7 +181,6 @@ def main() -> int:
         subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], cwd=ROOT, env=env,
                        check=True, stdout=log, stderr=subprocess.STDOUT)
         seeded = _seed(env)
-        headers = {"Authorization": f"Bearer {seeded['key']}"}
         processes = [
             subprocess.Popen([sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}",
                               "--noreload"], cwd=ROOT, env=env, stdout=log,
@@ -135,55 +190,10 @@ def main() -> int:
                              cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT),
         ]
         _wait_for(base_url + "/healthz")
-        schema = schemathesis.openapi.from_url(base_url + "/api/v1/openapi.json")
-        operations = [r.ok() for r in schema.get_all_operations()]
-        # Deletions last, so the other operations of a round see the seeded objects: a share
-        # before its image, a photo before its model, the bulk deletion at the very end.
-        operations.sort(key=lambda op: (op.path.endswith("/bulk-delete"),
-                                        op.method.upper() == "DELETE", -len(op.path)))
+        operations = _operations(base_url)
         print(f"schemathesis {schemathesis.__version__}: {len(operations)} operations of "
               f"{base_url}/api/v1/openapi.json, target {args.cases} cases", flush=True)
-
-        statuses: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
-        findings: dict[tuple[str, str], str] = {}
-        total = 0
-        rounds = 0
-        deadline = time.monotonic() + args.max_minutes * 60
-
-        def record(case, response):
-            nonlocal total
-            total += 1
-            statuses[case.operation.label][response.status_code] += 1
-
-        while total < args.cases and time.monotonic() < deadline:
-            rounds += 1
-            ids = seeded["ids"] if rounds == 1 else _seed(env)["ids"]
-            before = total
-            for operation in operations:
-                if time.monotonic() > deadline:
-                    break
-                try:
-                    fuzz.run_operation(operation, ids, headers, args.examples,
-                                       derandomize=False, on_response=record,
-                                       base_url=base_url, timeout=60)
-                except (Exception, BaseExceptionGroup) as error:  # a finding: note it
-                    text = _summary(error)
-                    key = (operation.label, text.splitlines()[0] if text else repr(error))
-                    findings.setdefault(key, text)
-            print(f"round {rounds}: {total - before} cases ({total} in all), "
-                  f"{len(findings)} distinct finding(s)", flush=True)
-
-        print(f"\n{total} cases in {rounds} round(s) against {base_url}")
-        for label in sorted(statuses):
-            seen = ", ".join(f"{code}x{n}" for code, n in sorted(statuses[label].items()))
-            print(f"  {label}: {seen}")
-        if findings:
-            print(f"\n{len(findings)} finding(s):")
-            for (label, _), text in findings.items():
-                print(f"\n== {label}\n{text}")
-        else:
-            print("\nNo findings.")
-        return 1 if findings or total < args.cases else 0
+        return _fuzz(operations, env, seeded, base_url, args)
     finally:
         for process in processes:
             process.send_signal(signal.SIGTERM)

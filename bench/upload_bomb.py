@@ -106,6 +106,84 @@ def pillow_floor(data: bytes) -> tuple[float, int]:
     return time.perf_counter() - started, size
 
 
+def wait_until_up(server: subprocess.Popen, base: str) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(base + "/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline or server.poll() is not None:
+            raise SystemExit("the server did not start")
+        time.sleep(0.2)
+
+
+def measure_uploads(server: subprocess.Popen, url: str, key: str, bomb: bytes, args) -> dict:
+    """One request of the bombs, `at_once` of them together, and (unless --no-heavy) one of
+    as many different noise PNGs: server time, CPU and peak memory of each."""
+    # Warm up: the first upload imports and builds what every later one reuses.
+    post(url, key, [("warm-up.png", black_png(800))])
+    found = {"rss": proc_status(server.pid, "VmRSS"), "hwm": proc_status(server.pid, "VmHWM")}
+    answers = []
+    found["one"] = measure(server.pid, lambda: answers.append(
+        post(url, key, [(f"{i}.png", bomb) for i in range(args.copies)])))
+    found["answer"] = answers[0]
+
+    def together():
+        threads = [threading.Thread(target=lambda: answers.append(
+            post(url, key, [(f"{i}.png", bomb) for i in range(args.copies)])))
+            for _ in range(args.at_once)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    found["together"] = measure(server.pid, together)
+    found["heavy"] = None
+    if not args.no_heavy:
+        noise = [(f"noise-{i}.png", noise_png(args.side)) for i in range(args.copies)]
+        heavy_answers = []
+        found["heavy"] = measure(server.pid, lambda: heavy_answers.append(post(url, key, noise)))
+        found["heavy_codes"] = [r["code"] for r in heavy_answers[0].json().get("rejected", [])]
+        found["heavy_mb"] = sum(len(d) for _, d in noise) / 1e6
+    return found
+
+
+def report(args, bomb: bytes, found: dict) -> None:
+    mib = 1024
+    answer = found["answer"]
+    body = answer.json()
+    codes = sorted({r["code"] for r in body.get("rejected", [])})
+    wall, cpu, peak = found["one"]
+    wall3, cpu3, peak3 = found["together"]
+    rss, hwm = found["rss"], found["hwm"]
+    floor_s, floor_bytes = pillow_floor(bomb)
+    print(f"bomb: {args.copies} copies of a {args.side}×{args.side} black PNG "
+          f"({len(bomb) / 1000:.0f} KB each, {args.side * args.side / 1e6:.1f} MP decoded)")
+    print(f"answer: {answer.status_code}, accepted {len(body.get('accepted', []))}, "
+          f"rejected {len(body.get('rejected', []))} ({', '.join(codes)})")
+    print(f"server before: VmRSS {rss // mib} MiB, VmHWM {hwm // mib} MiB (after a warm-up "
+          "upload)")
+    print(f"one request: server time {wall:.2f} s (CPU {cpu:.2f} s), peak memory (VmHWM) "
+          f"{peak // mib} MiB, +{(peak - hwm) // mib} MiB over the server before")
+    print(f"{args.at_once} requests at once: server time {wall3:.2f} s (CPU {cpu3:.2f} s), "
+          f"peak memory (VmHWM) {peak3 // mib} MiB")
+    print(f"floor: Pillow decoding one copy: {floor_s:.2f} s, {floor_bytes / 2**20:.0f} MiB "
+          "of pixels")
+    heavy = found["heavy"]
+    if heavy is not None:
+        heavy_codes = found["heavy_codes"]
+        decoded = len(heavy_codes) - heavy_codes.count("request_pixel_limit")
+        print(f"no bomb, {args.copies} different noise PNGs of the same size "
+              f"({found['heavy_mb']:.0f} MB): server time {heavy[0]:.2f} s (CPU {heavy[1]:.2f} "
+              f"s), peak memory (VmHWM) {heavy[2] // mib} MiB; {decoded} decoded, "
+              f"{heavy_codes.count('request_pixel_limit')} left for another request")
+    met = wall < TARGET_SECONDS and peak // mib < TARGET_MB
+    print(f"target: < {TARGET_SECONDS:.0f} s and < {TARGET_MB} MB for one request -> "
+          f"{'met' if met else 'MISSED'}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--copies", type=int, default=20)
@@ -127,73 +205,14 @@ def main():
                                "--noreload"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
-    url = f"{base}/api/v1/models/{model_id}/photos"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(base + "/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline or server.poll() is not None:
-                raise SystemExit("the server did not start")
-            time.sleep(0.2)
-        # Warm up: the first upload imports and builds what every later one reuses.
-        post(url, key, [("warm-up.png", black_png(800))])
-        rss, hwm = proc_status(server.pid, "VmRSS"), proc_status(server.pid, "VmHWM")
-
-        answers = []
-        wall, cpu, peak = measure(server.pid, lambda: answers.append(
-            post(url, key, [(f"{i}.png", bomb) for i in range(args.copies)])))
-        answer = answers[0]
-        body = answer.json()
-        codes = sorted({r["code"] for r in body.get("rejected", [])})
-
-        def three():
-            threads = [threading.Thread(target=lambda: answers.append(
-                post(url, key, [(f"{i}.png", bomb) for i in range(args.copies)])))
-                for _ in range(args.at_once)]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
-
-        wall3, cpu3, peak3 = measure(server.pid, three)
-        floor_s, floor_bytes = pillow_floor(bomb)
-        heavy = None
-        if not args.no_heavy:
-            noise = [(f"noise-{i}.png", noise_png(args.side)) for i in range(args.copies)]
-            heavy_answers = []
-            heavy = measure(server.pid, lambda: heavy_answers.append(post(url, key, noise)))
-            heavy_codes = [r["code"] for r in heavy_answers[0].json().get("rejected", [])]
-            heavy_mb = sum(len(d) for _, d in noise) / 1e6
+        wait_until_up(server, base)
+        found = measure_uploads(server, f"{base}/api/v1/models/{model_id}/photos", key, bomb,
+                                args)
     finally:
         server.terminate()
         server.wait(timeout=10)
-
-    mib = 1024
-    print(f"bomb: {args.copies} copies of a {args.side}×{args.side} black PNG "
-          f"({len(bomb) / 1000:.0f} KB each, {args.side * args.side / 1e6:.1f} MP decoded)")
-    print(f"answer: {answer.status_code}, accepted {len(body.get('accepted', []))}, "
-          f"rejected {len(body.get('rejected', []))} ({', '.join(codes)})")
-    print(f"server before: VmRSS {rss // mib} MiB, VmHWM {hwm // mib} MiB (after a warm-up "
-          "upload)")
-    print(f"one request: server time {wall:.2f} s (CPU {cpu:.2f} s), peak memory (VmHWM) "
-          f"{peak // mib} MiB, +{(peak - hwm) // mib} MiB over the server before")
-    print(f"{args.at_once} requests at once: server time {wall3:.2f} s (CPU {cpu3:.2f} s), "
-          f"peak memory (VmHWM) {peak3 // mib} MiB")
-    print(f"floor: Pillow decoding one copy: {floor_s:.2f} s, {floor_bytes / 2**20:.0f} MiB "
-          "of pixels")
-    if heavy is not None:
-        decoded = len(heavy_codes) - heavy_codes.count("request_pixel_limit")
-        print(f"no bomb, {args.copies} different noise PNGs of the same size ({heavy_mb:.0f} MB): "
-              f"server time {heavy[0]:.2f} s (CPU {heavy[1]:.2f} s), peak memory (VmHWM) "
-              f"{heavy[2] // mib} MiB; {decoded} decoded, "
-              f"{heavy_codes.count('request_pixel_limit')} left for another request")
-    met = wall < TARGET_SECONDS and peak // mib < TARGET_MB
-    print(f"target: < {TARGET_SECONDS:.0f} s and < {TARGET_MB} MB for one request -> "
-          f"{'met' if met else 'MISSED'}")
+    report(args, bomb, found)
 
 
 if __name__ == "__main__":
