@@ -8,7 +8,17 @@ from ninja.parser import Parser
 
 from api import errors
 from api.auth import api_auth
-from api.routes import account, billing, catalogue, generations, images, models, packs, trainings
+from api.routes import (
+    account,
+    billing,
+    catalogue,
+    generations,
+    images,
+    models,
+    packs,
+    trainings,
+    versions,
+)
 
 DESCRIPTION = """
 The Likeness API: create personal models from your photos, generate images with credits and
@@ -72,3 +82,4 @@ api.add_router("", images.router)
 api.add_router("", models.router)
 api.add_router("", packs.router)
 api.add_router("", trainings.router)
+api.add_router("", versions.router)

@@ -215,6 +215,10 @@ class ImageOut(Schema):
     face_count: int | None = Field(description="Faces found (big enough to compare).")
     all_faces_subject: bool = Field(description="A group shot in which every face is the "
                                                 "subject's.")
+    original_id: str | None = Field(None, description="For a version: the image it was made "
+                                                      "from (upscaled, face restored).")
+    operation: str | None = Field(None, description="upscale_2x, upscale_4x, face_restore; "
+                                                    "None for an image made from a prompt.")
     metadata: dict[str, Any]
 
 
@@ -251,6 +255,9 @@ class GenerationOut(Schema):
     credits_refunded: int
     error: str | None
     failures: list[FailureOut]
+    operation: str | None = Field(None, description="For a new version of an image: what is "
+                                                    "done to it (POST /images/{id}/upscale).")
+    source_image_id: str | None = Field(None, description="The image a version is made from.")
     created_at: datetime
     finished_at: datetime | None
 

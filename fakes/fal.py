@@ -34,6 +34,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from fakes import fal_enhance
 from fakes.base import (
     FakeServer,
     HttpError,
@@ -201,14 +202,16 @@ class FakeFal(FakeServer):
     def models(self, req: Request) -> Response:
         """fal's platform API: which of the asked endpoint ids are served."""
         wanted = req.query.get("endpoint_id", [])
-        served = [app for app in [TRAINING_APP, *GENERATION_APPS] if app not in self.retired]
+        served = [app for app in [TRAINING_APP, *GENERATION_APPS, *fal_enhance.ENHANCE_APPS]
+                  if app not in self.retired]
         found = [{"endpoint_id": app, "metadata": {"status": "active", "display_name": app}}
                  for app in served if not wanted or app in wanted]
         return json_response({"models": found, "next_cursor": None, "has_more": False})
 
     @route("POST", r"/(?P<app>[\w.-]+/[\w.-]+(?:/[\w.-]+)*)")
     def submit(self, req: Request, app: str) -> Response:
-        if (app != TRAINING_APP and app not in GENERATION_APPS) or app in self.retired:
+        known = app == TRAINING_APP or app in GENERATION_APPS or app in fal_enhance.ENHANCE_APPS
+        if not known or app in self.retired:
             return json_response({"detail": f"Application '{app}' not found"}, 404)
         try:
             payload = json.loads(req.body or b"{}")
@@ -313,8 +316,15 @@ class FakeFal(FakeServer):
         if job.fail:
             status, detail, job.error_type = job.fail
             return self._finish(job, status, {"detail": detail}, f"Invalid status code: {status}")
-        errors = (self._validate_training(job.input) if job.app == TRAINING_APP
-                  else self._validate_generation(job.app, job.input))
+        if job.app in fal_enhance.ENHANCE_APPS:
+            errors = fal_enhance.validate(job.app, job.input)
+            if not errors:
+                status, body, error = fal_enhance.output(self, job.app, job.input)
+                job.error_type = "image_load_error" if error else ""
+                return self._finish(job, status, body, error)
+        else:
+            errors = (self._validate_training(job.input) if job.app == TRAINING_APP
+                      else self._validate_generation(job.app, job.input))
         if errors:
             job.error_type = "validation_error"
             return self._finish(job, 422, {"detail": errors}, "Invalid status code: 422")

@@ -31,6 +31,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from fakes import enhancers
 from fakes.base import (
     FakeServer,
     HttpError,
@@ -43,7 +44,7 @@ from fakes.base import (
     utcnow_iso,
 )
 from fakes.images import safetensors_bytes
-from fakes.replicate_schemas import SINGLE_OUTPUT, kind_of, openapi
+from fakes.replicate_schemas import COMMUNITY, ENHANCERS, SINGLE_OUTPUT, kind_of, openapi
 from fakes.replicate_schemas import problems as input_problems
 
 TRAINER = "ostris/flux-dev-lora-trainer"
@@ -119,6 +120,8 @@ class FakeReplicate(FakeServer):
             self._add_model("black-forest-labs", name, "public",
                             hashlib.sha256(name.encode()).hexdigest())
             self.models[f"black-forest-labs/{name}"]["is_official"] = True
+        for key, (version, _kind) in COMMUNITY.items():
+            self._add_model(*key.split("/"), "public", version)
 
     def _add_model(self, owner: str, name: str, visibility: str, version: str | None = None,
                    hardware: str = "gpu-t4", description: str | None = None) -> dict:
@@ -569,6 +572,8 @@ class FakeReplicate(FakeServer):
             obj["logs"] += "Saved LoRA to output/flux_train_replicate/lora.safetensors\n"
             obj["output"] = {"version": f"{destination}:{version_id}", "weights": weights}
             obj["status"] = "succeeded"
+        elif kind_of(obj["model"]) in ENHANCERS:
+            enhancers.replicate_run(self, obj, kind_of(obj["model"]))
         else:
             inputs = obj["input"]
             width, height = self._size(inputs)

@@ -53,6 +53,11 @@ SCHEMAS: dict[str, dict] = {
                    "width": _int(256, 1440), "height": _int(256, 1440), "go_fast": BOOL,
                    "seed": ANY_INT, "output_format": _enum("webp", "jpg", "png"),
                    "output_quality": _int(0, 100), "disable_safety_checker": BOOL},
+    # Community models run by version (nightmareai/real-esrgan, sczhou/codeformer): their Cog
+    # predictors' inputs, `image` required.
+    "real-esrgan": {"image": URI, "scale": _num(0, 10), "face_enhance": BOOL},
+    "codeformer": {"image": URI, "codeformer_fidelity": _num(0, 1), "background_enhance": BOOL,
+                   "face_upsample": BOOL, "upscale": ANY_INT},
     # A version trained by ostris/flux-dev-lora-trainer (cog-flux's hotswap predictor).
     "trained": {**COMMON, **SIZED, "image": URI, "mask": URI, "prompt_strength": _num(0, 1),
                 "model": _enum("dev", "schnell"), "num_inference_steps": _int(1, 50),
@@ -60,11 +65,22 @@ SCHEMAS: dict[str, dict] = {
                 "extra_lora_scale": _num(-1, 3), "replicate_weights": STRING},
 }
 # Models whose prediction output is one URL, not a list.
-SINGLE_OUTPUT = ("flux-1.1-pro", "flux-2-pro", "flux-2-dev")
+SINGLE_OUTPUT = ("flux-1.1-pro", "flux-2-pro", "flux-2-dev", "real-esrgan", "codeformer")
+# The community models the fake serves, with the version it knows each by (Likeness's
+# defaults, REPLICATE_UPSCALE_MODEL and REPLICATE_FACE_RESTORE_MODEL), and their schema.
+COMMUNITY = {
+    "nightmareai/real-esrgan": (
+        "f121d640bd286e1fdc67f9799164c1d5be36ff74576ee11c803ae5b665dd46aa", "real-esrgan"),
+    "sczhou/codeformer": (
+        "7de2ea26c616d5bf2245ad0d5e24f0ff9a6204578a5c876db53142edd9d2cd56", "codeformer"),
+}
+ENHANCERS = ("real-esrgan", "codeformer")
 
 
 def kind_of(model_key: str) -> str:
     """The schema of a model (owner/name): its own, or a trained version's."""
+    if model_key in COMMUNITY:
+        return COMMUNITY[model_key][1]
     name = model_key.split("/", 1)[-1]
     return name if model_key.startswith("black-forest-labs/") and name in SCHEMAS else "trained"
 
@@ -96,8 +112,9 @@ def problems(kind: str, inputs: dict) -> list[tuple[str, str, str]]:
     """(type, field, description) for every input the schema refuses."""
     schema = SCHEMAS[kind]
     found = []
-    if not isinstance(inputs.get("prompt"), str) or not inputs.get("prompt"):
-        found.append(("required", "input", "prompt is required"))
+    required = "image" if kind in ENHANCERS else "prompt"
+    if not isinstance(inputs.get(required), str) or not inputs.get(required):
+        found.append(("required", "input", f"{required} is required"))
     for name, value in inputs.items():
         if name not in schema:
             found.append(("additional_property_not_allowed", "input",
@@ -122,5 +139,6 @@ def openapi(kind: str) -> dict:
             if spec[2] is not None:
                 prop["maximum"] = spec[2]
         properties[name] = prop
-    return {"components": {"schemas": {"Input": {"type": "object", "required": ["prompt"],
+    required = ["image"] if kind in ENHANCERS else ["prompt"]
+    return {"components": {"schemas": {"Input": {"type": "object", "required": required,
                                                  "properties": properties}}}}

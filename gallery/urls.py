@@ -1,6 +1,6 @@
 from django.urls import path
 
-from gallery import views
+from gallery import version_views, views
 
 urlpatterns = [
     path("dashboard/gallery/", views.gallery, name="gallery"),
@@ -12,6 +12,10 @@ urlpatterns = [
     path("dashboard/images/<uuid:pk>/share/revoke", views.image_unshare, name="image_unshare"),
     path("dashboard/images/<uuid:pk>/delete", views.image_delete, name="image_delete"),
     path("dashboard/images/<uuid:pk>/vary", views.image_vary, name="image_vary"),
+    path("dashboard/images/<uuid:pk>/upscale", version_views.image_upscale,
+         name="image_upscale"),
+    path("dashboard/images/<uuid:pk>/restore-face", version_views.image_restore_face,
+         name="image_restore_face"),
     path("images/<uuid:pk>/file", views.image_file, name="image_file"),
     path("images/<uuid:pk>/thumbnail", views.image_thumbnail, name="image_thumbnail"),
     # Public: a shared image, for whoever holds the token.

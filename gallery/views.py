@@ -16,6 +16,7 @@ from gallery import filters as listing
 from gallery.archive import archive_response, download_name
 from gallery.filters import account_images, page
 from gallery.forms import LIKENESS_FLOORS, GalleryFilterForm
+from generation import versions
 from generation.catalogue import BASE_MODELS
 from generation.models import Image
 from generation.views import vary
@@ -97,6 +98,7 @@ def _detail_context(request, image: Image) -> dict:
         "shareable": sharing.shareable(image),
         "download_name": download_name(image),
         "vary_cost": model.credits_per_image if model else None,
+        "offers": versions.offers(image), "family": versions.family(image),
     }
 
 

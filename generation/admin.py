@@ -15,7 +15,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 class GenerationAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "user", "status", "base_model", "num_images", "provider",
                     "credits_reserved", "credits_refunded", "attempts"]
-    list_filter = ["status", "base_model", "provider"]
+    list_filter = ["status", "base_model", "provider", "operation"]
     search_fields = ["id", "user__email", "prompt"]
     date_hierarchy = "created_at"
     list_select_related = ["user"]
@@ -25,7 +25,7 @@ class GenerationAdmin(ReadOnlyAdmin):
 class ImageAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "user", "generation", "index", "width", "height", "provider",
                     "is_demo", "favorite"]
-    list_filter = ["provider", "is_demo", "favorite", "aspect_ratio"]
+    list_filter = ["provider", "is_demo", "favorite", "aspect_ratio", "operation"]
     search_fields = ["id", "user__email", "prompt"]
     date_hierarchy = "created_at"
     list_select_related = ["user", "generation"]

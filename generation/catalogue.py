@@ -120,3 +120,31 @@ def sizes_for(base_model: str) -> dict[str, tuple[int, int]]:
 
 def credits_per_image(base_model: str, *, personal: bool = False) -> int:
     return PERSONAL_MODEL_CREDITS if personal else BASE_MODELS[base_model].credits_per_image
+
+
+# --- New versions of an image (generation.versions) -----------------------------------------
+@dataclass(frozen=True)
+class Operation:
+    """Something done to an existing image, making a new version of it: its price, the route
+    key of the routing table (providers.interfaces UPSCALE / FACE_RESTORE) and the factor its
+    sides grow by."""
+
+    id: str
+    name: str
+    credits: int
+    route: str
+    scale: int = 1
+
+
+OPERATIONS: dict[str, Operation] = {
+    "upscale_2x": Operation("upscale_2x", "Upscale 2×", 1, "upscale", 2),
+    "upscale_4x": Operation("upscale_4x", "Upscale 4×", 2, "upscale", 4),
+    "face_restore": Operation("face_restore", "Restore face", 1, "face_restore"),
+}
+UPSCALE_FACTORS = {2: "upscale_2x", 4: "upscale_4x"}
+# The largest version made: 4096 × 4096 pixels (16.8 MP) and 8192 px a side. Beyond it the
+# providers' GPUs run out of memory (Real-ESRGAN at Replicate, fal's esrgan) and the files
+# pass the download limit (providers.results.MAX_IMAGE_BYTES): a 4× of an image already
+# upscaled is refused before anything is charged.
+MAX_VERSION_PIXELS = 4096 * 4096
+MAX_VERSION_SIDE = 8192

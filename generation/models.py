@@ -4,10 +4,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from generation.catalogue import ASPECT_RATIOS
+from generation.catalogue import ASPECT_RATIOS, OPERATIONS
 from generation.styles import STYLES
 
 SUBJECT_CLASSES = ("man", "woman", "person", "child", "dog", "cat")
+OPERATION_CHOICES = [("", "Original"), *((op.id, op.name) for op in OPERATIONS.values())]
 
 
 class Pack(models.Model):
@@ -152,6 +153,11 @@ class Generation(models.Model):
     pack_run = models.ForeignKey(PackRun, on_delete=models.SET_NULL, null=True, blank=True,
                                  related_name="generations")
     pack_item = models.CharField(max_length=80, blank=True)
+    # A new version of an existing image (generation.versions): the operation
+    # (generation.catalogue.OPERATIONS) and the image it is made from; blank for text-to-image.
+    operation = models.CharField(max_length=20, blank=True, choices=OPERATION_CHOICES)
+    source_image = models.ForeignKey("Image", on_delete=models.SET_NULL, null=True, blank=True,
+                                     related_name="version_jobs")
 
     class Meta:
         ordering = ["-created_at"]
@@ -246,6 +252,11 @@ class Image(models.Model):
     likeness_distance = models.FloatField(null=True, blank=True)
     face_count = models.PositiveSmallIntegerField(null=True, blank=True)
     all_faces_subject = models.BooleanField(default=False)
+    # A version of another image (upscaled, face restored): the image it was made from and
+    # how (generation.catalogue.OPERATIONS); blank for an image made from a prompt.
+    original = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True,
+                                 related_name="versions")
+    operation = models.CharField(max_length=20, blank=True, choices=OPERATION_CHOICES)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -10,6 +10,7 @@ from generation import validation
 from generation.models import Generation, ValidationSample
 from generation.results import fail_remaining
 from generation.tasks import run_generation
+from generation.version_tasks import run_version
 from jobs.queue import enqueue
 from jobs.reaper import task_abandoned
 from studio.models import TrainingRun
@@ -19,7 +20,7 @@ from studio.signals import training_finished
 @receiver(task_abandoned, dispatch_uid="generation.abandon_generation")
 def abandon_generation(sender, task_path, args, kwargs, **extra):
     """The job died with its workers too often: finish it and refund what is missing."""
-    if task_path != run_generation.module_path or not args:
+    if task_path not in (run_generation.module_path, run_version.module_path) or not args:
         return
     generation = Generation.objects.filter(pk=args[0]).first()
     if generation and not generation.is_finished:

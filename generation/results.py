@@ -12,6 +12,36 @@ from generation.signals import generation_finished
 from providers.interfaces import ProviderImage
 
 
+def claim(generation_id: str, *related: str) -> Generation | None:
+    """A job's start: the generation locked, counted as one more attempt and running; None
+    when it is gone or already finished (a rerun does nothing)."""
+    with transaction.atomic():
+        generation = (Generation.objects.select_for_update(of=("self",))
+                      .select_related("user", "personal_model", *related)
+                      .filter(pk=generation_id).first())
+        if generation is None or generation.is_finished:
+            return None
+        generation.status = Generation.Status.RUNNING
+        generation.attempts += 1
+        generation.started_at = generation.started_at or timezone.now()
+        generation.save(update_fields=["status", "attempts", "started_at"])
+    return generation
+
+
+def providers_or_fail(generation: Generation, find, no_provider: str) -> list | None:
+    """`find()`'s providers for the job; None after failing (and refunding) the generation
+    when there are none, or when the deployment names a provider that does not exist."""
+    try:
+        providers = find()
+    except LookupError as exc:  # a misconfigured deployment: fail and refund, never hang
+        fail_remaining(generation, "provider_unavailable", str(exc))
+        return None
+    if not providers:
+        fail_remaining(generation, "no_provider", no_provider)
+        return None
+    return providers
+
+
 def save_image(generation: Generation, image: Image) -> Image:
     """Insert the row (and mark its slot done) in one transaction; a twin run that stored the
     slot first wins and our files are removed."""

@@ -14,8 +14,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 from django.conf import settings
-from django.db import transaction
-from django.utils import timezone
 from django_tasks import task
 
 from generation import likeness
@@ -23,7 +21,15 @@ from generation.catalogue import MAX_SEED, catalogue_keys
 from generation.images import build_image, decode
 from generation.loras import lora_for, second_lora_for
 from generation.models import Generation
-from generation.results import fail_image, fail_remaining, finish, save_image, set_slot
+from generation.results import (
+    claim,
+    fail_image,
+    fail_remaining,
+    finish,
+    providers_or_fail,
+    save_image,
+    set_slot,
+)
 from jobs.retry import retry_or_fail
 from jobs.routes import LOCAL, register_kind
 from likeness import faces
@@ -52,17 +58,9 @@ def refresh_catalogue():
 
 @task()
 def run_generation(generation_id: str):
-    with transaction.atomic():
-        generation = (Generation.objects.select_for_update(of=("self",))
-                      .select_related("user", "personal_model", "second_model")
-                      .filter(pk=generation_id).first())
-        if generation is None or generation.is_finished:
-            return
-        generation.status = Generation.Status.RUNNING
-        generation.attempts += 1
-        generation.started_at = generation.started_at or timezone.now()
-        generation.save(update_fields=["status", "attempts", "started_at"])
-
+    generation = claim(generation_id, "second_model")
+    if generation is None:
+        return
     if (generation.lora_scale is not None and generation.personal_model is None) or (
             generation.second_lora_scale is not None and generation.second_model is None):
         fail_remaining(generation, "personal_model_deleted", MESSAGES["personal_model_deleted"])
@@ -72,14 +70,10 @@ def run_generation(generation_id: str):
             for model in (generation.personal_model, generation.second_model)):
         fail_remaining(generation, "suspended", MESSAGES["suspended"])  # refunded
         return
-    try:
-        request = base_request(generation)
-        providers = routing.providers_for(request)
-    except LookupError as exc:  # a misconfigured deployment: fail and refund, never hang
-        fail_remaining(generation, "provider_unavailable", str(exc))
-        return
-    if not providers:
-        fail_remaining(generation, "no_provider", MESSAGES["no_provider"])
+    request = base_request(generation)
+    providers = providers_or_fail(generation, lambda: routing.providers_for(request),
+                                  MESSAGES["no_provider"])
+    if providers is None:
         return
     try:
         retry = _make_missing_images(generation, request, providers)

@@ -13,6 +13,7 @@ logger = logging.getLogger(__name__)
 # Tasks whose first argument is the id of a row that belongs to an account.
 OWNERS = {
     "generation.tasks.run_generation": ("generation", "Generation"),
+    "generation.version_tasks.run_version": ("generation", "Generation"),
     "studio.tasks.advance_training": ("studio", "TrainingRun"),
     "studio.tasks.send_training_email": ("studio", "TrainingRun"),
 }

@@ -71,6 +71,23 @@ class ProviderImage:
 
 
 PERSONAL = "personal"  # the catalogue key of FLUX.1 [dev] with a personal LoRA
+# What can be done to an existing image (a new version of it): the route keys of the
+# routing table for them.
+UPSCALE, FACE_RESTORE = "upscale", "face_restore"
+
+
+@dataclass
+class EnhanceRequest:
+    """Make a new version of an image: `operation` is UPSCALE (by `scale`, 2 or 4) or
+    FACE_RESTORE (same size). `data` is the source file's bytes; `seed` the source's."""
+
+    operation: str
+    data: bytes
+    content_type: str
+    width: int
+    height: int
+    scale: int = 1
+    seed: int = 0
 
 
 @dataclass(frozen=True)
@@ -105,6 +122,13 @@ class ImageProvider:
     def generate(self, request: ImageRequest) -> list[ProviderImage]:
         """`request.num_images` images, downloaded (provider URLs expire). An image the
         provider's safety checker blocked comes back empty with metadata["blocked"]."""
+        raise NotImplementedError
+
+    # Operations on an existing image (upscaling, face restore) this provider offers.
+    operations: tuple[str, ...] = ()
+
+    def enhance(self, request: EnhanceRequest) -> ProviderImage:
+        """The new version of `request.data`, downloaded; ProviderError like generate()."""
         raise NotImplementedError
 
 

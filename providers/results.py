@@ -1,6 +1,7 @@
 """What the image adapters share: downloads of result URLs that survive a brief 404, the
 content type of what came back, and the wording of refusals."""
 
+import base64
 import time
 
 import httpx
@@ -95,3 +96,9 @@ def download(url: str, *, limit: int = MAX_WEIGHTS_BYTES) -> bytes:
     except httpx.TransportError as exc:
         raise ProviderError(f"Downloading the result failed: {exc}", transient=True,
                             code="provider_unavailable")
+
+
+def data_uri(data: bytes, content_type: str) -> str:
+    """An image as a `data:` URI, the inline form Replicate's and fal's file inputs take: our
+    files stay private (no public link to them) and no upload round trip is needed."""
+    return f"data:{content_type};base64,{base64.b64encode(data).decode()}"

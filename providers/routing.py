@@ -8,7 +8,9 @@ may serve; retrying ours cannot help). Other permanent errors (invalid request, 
 end the request at once: another provider would refuse it too. Credits are not touched here:
 whatever happens, the caller charges or refunds each image slot once. A provider that answers
 that it does not serve the model is skipped too, and the caller teaches the live catalogue
-(providers.catalogue) so that the next requests skip it at once."""
+(providers.catalogue) so that the next requests skip it at once. `enhance()` does the same for
+a new version of an image (upscaling, face restore), routed under the keys "upscale" and
+"face_restore" to the providers whose `operations` offer it."""
 
 import logging
 import time
@@ -20,7 +22,14 @@ from jobs.progress import still_working
 from jobs.retry import backoff
 from likeness.errors import ProviderError
 from providers.catalogue import not_served
-from providers.interfaces import PERSONAL, ImageProvider, ImageRequest, Lora, ProviderImage
+from providers.interfaces import (
+    PERSONAL,
+    EnhanceRequest,
+    ImageProvider,
+    ImageRequest,
+    Lora,
+    ProviderImage,
+)
 from providers.registry import image_provider
 
 logger = logging.getLogger(__name__)
@@ -116,6 +125,40 @@ def _probe_lora() -> Lora:
 def generate(request: ImageRequest, providers: list[ImageProvider] | None = None,
              *, sleep=time.sleep) -> Result:
     providers = providers_for(request) if providers is None else providers
+    return failover(providers, lambda provider: provider.generate(request),
+                    model=route_key(request.base_model, request.lora is not None),
+                    seed=request.seed, sleep=sleep)
+
+
+def enhancers_for(operation: str) -> list[ImageProvider]:
+    """The providers that offer this operation on an image (UPSCALE, FACE_RESTORE), in the
+    order of its route (GENERATION_ROUTES["upscale"], else GENERATION_PROVIDERS), less those
+    that said they do not serve it. Raises LookupError like providers_for."""
+    names = settings.GENERATION_ROUTES.get(operation) or settings.GENERATION_PROVIDERS
+    skip = not_served(operation)
+    providers = [image_provider(name) for name in names]
+    return [p for p in providers if p.name not in skip and operation in p.operations]
+
+
+def can_enhance(operation: str) -> bool:
+    try:
+        return bool(enhancers_for(operation))
+    except LookupError:
+        return True  # the job explains a misconfiguration (and refunds); do not hide it here
+
+
+def enhance(request: EnhanceRequest, providers: list[ImageProvider] | None = None,
+            *, sleep=time.sleep) -> Result:
+    """A new version of an image, with the same retries and failover as generate()."""
+    providers = enhancers_for(request.operation) if providers is None else providers
+    return failover(providers, lambda provider: [provider.enhance(request)],
+                    model=request.operation, seed=request.seed, sleep=sleep)
+
+
+def failover(providers: list[ImageProvider], call, *, model: str, seed: int,
+             sleep=time.sleep) -> Result:
+    """`call(provider)` at each provider in turn: transient errors retried with backoff, then
+    the next provider; permanent ones end it (module docstring)."""
     if not providers:
         raise RoutingFailed("No configured image provider offers this model.",
                             transient=False, code="no_provider")
@@ -126,15 +169,14 @@ def generate(request: ImageRequest, providers: list[ImageProvider] | None = None
             still_working()  # each try is bounded by the provider timeouts: not stuck
             started = time.monotonic()
             try:
-                images = provider.generate(request)
+                images = call(provider)
             except ProviderError as exc:
                 last = exc
-                tries.append({"provider": provider.name, "code": exc.code,
-                              "model": route_key(request.base_model, request.lora is not None),
+                tries.append({"provider": provider.name, "code": exc.code, "model": model,
                               "message": str(exc)[:300], "transient": exc.transient,
                               "seconds": round(time.monotonic() - started, 3)})
                 logger.warning("%s attempt %d for seed %s: %s (%s)", provider.name, attempt,
-                               request.seed, exc, exc.code)
+                               seed, exc, exc.code)
                 if exc.code in SKIP_PROVIDER_CODES:
                     break
                 if not exc.transient:

@@ -117,6 +117,9 @@ def generation_out(request: HttpRequest, generation: Generation) -> dict:
              "message": f.get("message", "")}
             for f in generation.failures
         ],
+        "operation": generation.operation or None,
+        "source_image_id": str(generation.source_image_id) if generation.source_image_id
+        else None,
         "created_at": generation.created_at,
         "finished_at": generation.finished_at,
     }

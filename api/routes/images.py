@@ -58,6 +58,8 @@ def image_out(request: HttpRequest, image: Image) -> dict:
         "likeness": image.likeness,
         "face_count": image.face_count,
         "all_faces_subject": image.all_faces_subject,
+        "original_id": str(image.original_id) if image.original_id else None,
+        "operation": image.operation or None,
         "metadata": image.metadata,
     }
 

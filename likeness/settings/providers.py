@@ -19,6 +19,16 @@ REPLICATE_TRAINER_VERSION = env(
 REPLICATE_OWNER = env("REPLICATE_OWNER", "")  # the account owning destination models
 # Replicate's FLUX-dev LoRA model, for personal models not trained on Replicate.
 REPLICATE_LORA_MODEL = env("REPLICATE_LORA_MODEL", "black-forest-labs/flux-dev-lora")
+# The community models that upscale and restore faces (run by version: they are not official
+# models). docs/providers.md names their inputs.
+REPLICATE_UPSCALE_MODEL = env(
+    "REPLICATE_UPSCALE_MODEL",
+    "nightmareai/real-esrgan:f121d640bd286e1fdc67f9799164c1d5be36ff74576ee11c803ae5b665dd46aa",
+)
+REPLICATE_FACE_RESTORE_MODEL = env(
+    "REPLICATE_FACE_RESTORE_MODEL",
+    "sczhou/codeformer:7de2ea26c616d5bf2245ad0d5e24f0ff9a6204578a5c876db53142edd9d2cd56",
+)
 
 # --- fal.ai, Together AI, Nebius ------------------------------------------------------------
 FAL_KEY = env("FAL_KEY", "")

@@ -10,7 +10,7 @@ from django.conf import settings
 from PIL import Image, ImageDraw, ImageFilter, ImageFont, PngImagePlugin
 
 from likeness.errors import ProviderError
-from providers.demo import faces
+from providers.demo import enhance, faces
 from providers.interfaces import ImageProvider, ImageRequest, ModelCheck, ProviderImage
 
 DEMO_LABEL = "Likeness demo output - not an AI image"
@@ -135,8 +135,14 @@ class DemoProvider(ImageProvider):
     is_demo = True
     multi_lora = True
 
+    operations = enhance.OPERATIONS
+
     def supports(self, request) -> bool:
         return True
+
+    def enhance(self, request) -> ProviderImage:
+        time.sleep(settings.DEMO_PROVIDER_DELAY)
+        return enhance.enhance(request)
 
     def check_models(self, models: list[str]) -> list[ModelCheck]:
         return [ModelCheck(model, f"demo/{model}", True, "drawn offline") for model in models]

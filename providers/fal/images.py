@@ -9,6 +9,7 @@ import time
 from django.conf import settings
 
 from likeness.errors import ProviderError
+from providers.fal import enhance
 from providers.fal.client import LABEL, app_url, completed_error, request
 from providers.interfaces import PERSONAL, ImageProvider, ImageRequest, ModelCheck, ProviderImage
 from providers.results import content_type_of, fetch, flagged, looks_flagged, wrong_count
@@ -39,7 +40,11 @@ def call(method: str, url: str, **kwargs) -> dict:
 class FalProvider(ImageProvider):
     name = "fal"
     label = LABEL
+    operations = enhance.OPERATIONS
     multi_lora = True  # fal-ai/flux-lora: `loras` is a list, merged in one pass
+
+    def enhance(self, request) -> ProviderImage:
+        return enhance.enhance(self, request)
 
     def supports(self, request: ImageRequest) -> bool:
         if request.lora is not None:

@@ -11,6 +11,7 @@ from django.conf import settings
 
 from likeness.errors import ProviderError
 from providers.interfaces import PERSONAL, ImageProvider, ImageRequest, ModelCheck, ProviderImage
+from providers.replicate import enhance
 from providers.replicate.client import classify, client
 from providers.results import content_type_of, fetch, flagged, looks_flagged, wrong_count
 
@@ -64,6 +65,10 @@ def _classified(exc: Exception, what: str) -> ProviderError:
 class ReplicateProvider(ImageProvider):
     name = "replicate"
     label = LABEL
+    operations = enhance.OPERATIONS
+
+    def enhance(self, request) -> ProviderImage:
+        return enhance.enhance(self, request)
 
     def supports(self, request: ImageRequest) -> bool:
         if request.lora is not None:

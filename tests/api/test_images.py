@@ -37,6 +37,8 @@ def test_image_detail(alice, alice_api):
         "likeness": None,
         "face_count": None,
         "all_faces_subject": False,
+        "original_id": None,
+        "operation": None,
         "metadata": {"seed": image.seed},
     }
     assert datetime.fromisoformat(body["created_at"]).utcoffset() == timedelta(0)

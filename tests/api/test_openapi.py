@@ -17,6 +17,8 @@ EXPECTED = {
     "/api/v1/images/archive": {"post"},
     "/api/v1/images/{image_id}/file": {"get"},
     "/api/v1/images/{image_id}/thumbnail": {"get"},
+    "/api/v1/images/{image_id}/upscale": {"post"},
+    "/api/v1/images/{image_id}/restore-face": {"post"},
     "/api/v1/models": {"get", "post"},
     "/api/v1/models/{model_id}": {"get", "delete"},
     "/api/v1/models/{model_id}/photos": {"get", "post"},

@@ -344,6 +344,22 @@ def test_customer_journey(journey_stack, browser, stripe_fake, axe_source, findi
     image_url = base + "/dashboard/images/" + page.locator(
         "[data-card]").first.get_attribute("data-id") + "/"
 
+    # ----- a new version: the image upscaled 2× for its price, linked to its original
+    page.goto(image_url)
+    upscale = page.locator("[data-operation=upscale_2x]")
+    expect(upscale).to_contain_text("1 credit")
+    page.once("dialog", lambda dialog: dialog.accept())  # the price, confirmed
+    upscale.click()
+    page.wait_for_url("**/dashboard/generations/**")
+    expect(page.locator("[data-slot-state=done] img")).to_have_count(1, timeout=60000)
+    credits_left -= 1
+    expect(page.locator(BALANCE).first).to_have_text(balance(credits_left))
+    page.goto(image_url)
+    page.locator("[data-version-link]").first.click()
+    expect(page.get_by_text("Upscale 2× (this image)")).to_be_visible()
+    expect(page.locator("[data-original-link]")).to_have_attribute(
+        "href", image_url.replace(base, ""))
+
     # ----- upgrading the plan through the faked checkout
     page.get_by_role("link", name="Billing").first.click()
     page.locator("[data-checkout=creator]").click()

@@ -18,7 +18,10 @@ from fakes.replicate import TRAINER_VERSION
 from likeness.errors import ProviderError
 from providers import registry
 from providers.interfaces import (
+    FACE_RESTORE,
+    UPSCALE,
     Delivery,
+    EnhanceRequest,
     ImageProvider,
     ImageRequest,
     ProviderImage,
@@ -64,6 +67,27 @@ def test_every_image_provider_makes_images(name, fakes, request):
     with PILImage.open(io.BytesIO(image.data)) as picture:
         assert picture.size == (image.width, image.height)
     assert isinstance(image.metadata, dict)
+
+
+def _photo(size=(40, 30)) -> bytes:
+    out = io.BytesIO()
+    PILImage.new("RGB", size, (200, 120, 40)).save(out, format="JPEG")
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("name", [n for n in registry.IMAGE_PROVIDERS
+                                  if registry.image_provider(n).operations])
+@pytest.mark.parametrize(("operation", "scale"), [(UPSCALE, 2), (UPSCALE, 4), (FACE_RESTORE, 1)])
+def test_every_image_provider_that_offers_versions_makes_them(name, operation, scale, fakes):
+    """Upscaling and face restore: the image it is given, that many times larger."""
+    provider = registry.image_provider(name)
+    implements(provider, ImageProvider, "enhance")
+    asked = EnhanceRequest(operation=operation, data=_photo(), content_type="image/jpeg",
+                           width=40, height=30, scale=scale, seed=5)
+    image = provider.enhance(asked)
+    assert isinstance(image, ProviderImage) and image.seed == 5
+    with PILImage.open(io.BytesIO(image.data)) as picture:
+        assert picture.size == (40 * scale, 30 * scale) == (image.width, image.height)
 
 
 # The ones behind a remote service (the local engine's transient errors are its own tests').
