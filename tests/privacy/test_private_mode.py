@@ -58,6 +58,10 @@ def test_every_outside_service_in_the_configuration_fails_the_check(private):
         assert named in text
     with pytest.raises(SystemCheckError, match="likeness.E020"):
         call_command("check")
+    private.TRAINING_PROVIDER = "demo"
+    private.HF_TOKEN = private.CLOUDFLARE_API_TOKEN = ""
+    private.GENERATION_ROUTES = {"upscale": ["replicate"]}  # a new version of an image
+    assert [e.id for e in private_mode(None)] == ["likeness.E020"]
 
 
 def test_off_nothing_is_refused_and_a_bucket_is_a_warning(private):
