@@ -36,6 +36,7 @@ from jobs.queue import enqueue
 from likeness.errors import Conflict, InvalidInput, NotFound
 from likeness.http import check_public_url
 from likeness.text import clean_text, visible
+from providers.private import refuse_route
 from providers.routing import can_route
 from studio.models import PersonalModel
 from studio.slots import ensure_usable
@@ -209,6 +210,7 @@ def prepare(user, params: dict):
 
 
 def _ensure_routable(base_model: str, model, second) -> None:
+    refuse_route(base_model, personal=model is not None)  # PRIVATE_MODE: before any charge
     if second is not None:
         if not can_route(base_model, personal=True, lora=model_lora(model, 1.0),
                          second_lora=model_lora(second, 1.0)):

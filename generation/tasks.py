@@ -31,6 +31,7 @@ from generation.results import (
     set_slot,
 )
 from jobs.retry import retry_or_fail
+from jobs.routes import LOCAL, register_kind
 from likeness import faces
 from likeness.errors import ProviderError
 from providers import catalogue, routing
@@ -88,6 +89,24 @@ def run_generation(generation_id: str):
                   retry_after=max(delays) if delays else None,
                   give_up=lambda: fail_remaining(generation, getattr(last, "code", "") or
                                                  "internal_error", _gave_up(generation, last)))
+
+
+def generation_kind(generation_id: str, *args, **kwargs) -> str | None:
+    """`local` when the generation's route asks the local GPU engine first (TASK_ROUTES)."""
+    generation = (Generation.objects.select_related("personal_model", "second_model")
+                  .filter(pk=generation_id).first())
+    if generation is None:
+        return None
+    model, second = generation.personal_model, generation.second_model
+    personal = model is not None
+    demo = any(m is not None and m.weights_is_demo for m in (model, second))
+    local = routing.asks_local_first(generation.base_model, personal=personal, demo_lora=demo,
+                                     stored_lora=personal and bool(model.weights),
+                                     two_loras=second is not None)
+    return LOCAL if local else None
+
+
+register_kind(run_generation, generation_kind)
 
 
 def _gave_up(generation: Generation, last: Exception) -> str:

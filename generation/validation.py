@@ -34,6 +34,7 @@ from generation.images import decode
 from generation.loras import model_lora
 from generation.models import ValidationSample
 from jobs.retry import retry_or_fail
+from jobs.routes import LOCAL, register_kind
 from likeness import faces
 from likeness.errors import ProviderError
 from providers import routing
@@ -71,6 +72,19 @@ def validate_model(model_id: str, attempt: int = 1):
                           likeness_report=failed))
         return
     _record(model, made)
+
+
+def validation_kind(model_id: str, *args, **kwargs) -> str | None:
+    """`local` when personal models are drawn by the local GPU engine first (TASK_ROUTES)."""
+    model = PersonalModel.objects.filter(pk=model_id).first()
+    if model is None or not routing.asks_local_first(
+            PERSONAL_BASE_MODEL, personal=True, demo_lora=model.weights_is_demo,
+            stored_lora=bool(model.weights)):
+        return None
+    return LOCAL
+
+
+register_kind(validate_model, validation_kind)
 
 
 def _generate(model: PersonalModel) -> list[dict]:

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django_tasks_db.management.commands import db_worker
 
 from jobs.models import WorkerHeartbeat
-from jobs.progress import running_in
+from jobs.progress import restart_requested, running_in
 from jobs.reaper import reap_orphaned_tasks
 from jobs.schedule import run_due
 
@@ -41,6 +41,8 @@ class WorkerThread(db_worker.Worker):
             super().run_task(db_task_result)
         finally:
             self.progress_at = None
+            if restart_requested():
+                self.running = False  # take no other task (jobs.progress.request_restart)
 
     @property
     def healthy(self) -> bool:
@@ -77,6 +79,8 @@ class Pool:
 
     def heartbeat_loop(self):
         while not self.stopping.wait(settings.JOB_HEARTBEAT_SECONDS):
+            if restart_requested():
+                self.stop()  # every thread finishes its task, then the process exits
             try:
                 close_old_connections()
                 self.beat()

@@ -122,6 +122,16 @@ class NotConfigured(DomainError):
     code = "not_configured"
 
 
+class PrivateModeRefused(NotConfigured, LookupError):
+    """PRIVATE_MODE is on and this would send a photo, a prompt or what is made of them to a
+    service outside the installation: refused, never sent. Final (`transient` False): a job
+    that meets it fails and refunds; a lookup of providers (LookupError) fails the same way."""
+
+    code = "private_mode"
+    transient = False
+    retry_after = None
+
+
 class ProviderError(Exception):
     """An outside service failed. `transient` errors (timeouts, 5xx, 429) are worth another try
     after a backoff; permanent ones (invalid request, bad key, refused content) are final."""

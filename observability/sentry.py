@@ -1,5 +1,7 @@
 """Sentry, when SENTRY_DSN is set: errors of the web and of the workers, with the request id,
-account id and job id as tags, and no personal data (no cookies, bodies or addresses)."""
+account id and job id as tags, and no personal data (no cookies, bodies or addresses). In
+private mode (PRIVATE_MODE) the frames' local variables and request bodies are never sent
+either: a prompt must not leave in an error report."""
 
 from django.conf import settings
 
@@ -26,5 +28,6 @@ def init_sentry(dsn: str | None = None) -> bool:
     sentry_sdk.init(dsn=dsn, environment=settings.SENTRY_ENVIRONMENT,
                     traces_sample_rate=settings.SENTRY_TRACES_SAMPLE_RATE,
                     send_default_pii=False, integrations=[DjangoIntegration()],
-                    before_send=_tag)
+                    before_send=_tag, include_local_variables=not settings.PRIVATE_MODE,
+                    max_request_body_size="never" if settings.PRIVATE_MODE else "medium")
     return True

@@ -1,6 +1,7 @@
 """The customer's data rights on the site: what we hold, export it, delete the account."""
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
@@ -19,6 +20,7 @@ from privacy.data import (
     deletion_status,
     export_stream,
 )
+from providers.private import outside_processors
 
 
 @login_required
@@ -27,7 +29,9 @@ def data_page(request):
     counts = {name: len(data[name]) for name in ("personal_models", "training_photos",
                                                   "trainings", "generations", "images",
                                                   "credits", "api_keys")}
-    return render(request, "privacy/data.html", {"counts": counts})
+    return render(request, "privacy/data.html", {
+        "counts": counts, "private_mode": settings.PRIVATE_MODE,
+        "processors": outside_processors()})
 
 
 @login_required

@@ -1,11 +1,13 @@
-"""`manage.py check` (and every server start) refuses provider names that do not exist, and a
-local engine whose models are not on disk."""
+"""`manage.py check` (and every server start) refuses provider names that do not exist, a
+local engine whose models are not on disk, and a private mode that the configuration
+contradicts."""
 
 from pathlib import Path
 
 from django.conf import settings
-from django.core.checks import Error, register
+from django.core.checks import Error, Warning, register
 
+from providers import private
 from providers.local.layout import check_model_dir
 from providers.registry import IMAGE_PROVIDERS, TRAINERS
 
@@ -49,3 +51,21 @@ def local_models(app_configs, **kwargs):
     return [Error(f"{base / name} is incomplete: {'; '.join(problems[:3])}",
                   hint="Fetch it again as docs/local-gpu.md shows.", id="likeness.E011")
             for name, problems in found.items() if problems]
+
+
+@register()
+def private_mode(app_configs, **kwargs):
+    """PRIVATE_MODE with an outside service configured is refused at start (providers.private);
+    a storage bucket at a cloud company is said, not refused: it is the operator's own."""
+    errors = [Error(f"PRIVATE_MODE is on, but {what} would send photos or prompts out of this "
+                    "installation.", hint="Use only the local engine (or the demo), and leave "
+                    "Hugging Face and Cloudflare Images unset; or turn PRIVATE_MODE off.",
+                    id=check_id) for check_id, what in private.contradictions()]
+    if settings.PRIVATE_MODE and getattr(settings, "AWS_STORAGE_BUCKET_NAME", ""):
+        errors.append(Warning(
+            "PRIVATE_MODE keeps every photo in the storage bucket "
+            f"{settings.AWS_STORAGE_BUCKET_NAME!r}.",
+            hint="Private mode counts your bucket as part of the installation; for no outside "
+                 "company at all, use a bucket you host (MinIO) or local files.",
+            id="likeness.W020"))
+    return errors

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 
 from providers.interfaces import Delivery, ImageProvider, Publisher, Trainer
+from providers.private import refuse_outside
 
 IMAGE_PROVIDERS: dict[str, str | type] = {
     "demo": "providers.demo.images.DemoProvider",
@@ -35,14 +36,20 @@ def _load(entry: str | type):
 
 def image_provider(name: str | None = None) -> ImageProvider:
     name = name or settings.GENERATION_PROVIDERS[0]
+    if name in IMAGE_PROVIDERS:
+        refuse_outside("the image provider", name)  # PRIVATE_MODE: before anything is sent
     try:
         return _load(IMAGE_PROVIDERS[name])()
     except KeyError:
         raise LookupError(f"Unknown generation provider {name!r}")
 
 
-def trainer(name: str | None = None) -> Trainer:
+def trainer(name: str | None = None, *, deleting: bool = False) -> Trainer:
+    """The trainer `name`. In private mode an outside one is refused, except `deleting` what we
+    left there (a clean-up sends no photo, and the customer's data must still go)."""
     name = name or settings.TRAINING_PROVIDER
+    if name in TRAINERS and not deleting:
+        refuse_outside("the trainer", name)
     try:
         return _load(TRAINERS[name])()
     except KeyError:

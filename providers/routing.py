@@ -70,6 +70,21 @@ def route_names(base_model: str, lora: Lora | None = None) -> list[str]:
     return list(settings.GENERATION_ROUTES.get(key) or settings.GENERATION_PROVIDERS)
 
 
+def asks_local_first(base_model: str, *, personal: bool = False, demo_lora: bool = False,
+                     stored_lora: bool = True, two_loras: bool = False) -> bool:
+    """Whether this model's route asks the local GPU engine first, from the configuration alone
+    (the web process has no model on disk to look at): its jobs then go to the GPU queue
+    (jobs.routes). A LoRA only at a provider (no stored copy), or two people in one picture
+    (the local engine takes one LoRA), is never drawn locally."""
+    if demo_lora:
+        return False
+    names = list(settings.GENERATION_ROUTES.get(route_key(base_model, personal))
+                 or settings.GENERATION_PROVIDERS)
+    if personal and (two_loras or not stored_lora):
+        names = [name for name in names if name != "local"]
+    return bool(names) and names[0] == "local"
+
+
 def supports(provider: ImageProvider, request: ImageRequest) -> bool:
     if request.second_lora is not None and not getattr(provider, "multi_lora", False):
         return False

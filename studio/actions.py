@@ -18,6 +18,7 @@ from jobs.queue import enqueue
 from likeness.errors import Conflict, InvalidInput, LimitReached
 from likeness.http import check_public_url
 from likeness.text import clean_text, printable, visible
+from providers.private import refuse_outside
 from providers.registry import TRAINERS, trainer
 from studio import catalogue, consent, identity, pipeline
 from studio.catalogue import TRAINING_DEFAULTS, TRAINING_RANGES
@@ -235,6 +236,7 @@ def start_training(model: PersonalModel, *, provider: str | None = None,
     if provider not in TRAINERS:
         raise InvalidInput("provider", f"Unknown training provider {provider!r}; "
                                        f"available: {', '.join(TRAINERS)}.")
+    refuse_outside("the trainer", provider)  # PRIVATE_MODE: refused before any charge
     values = {name: clean_parameter(name, params.get(name, getattr(model, name, None)))
               for name in TRAINING_DEFAULTS}
     with transaction.atomic():

@@ -18,7 +18,7 @@ def run_cleanup(cleanup: Cleanup):
     if cleanup.kind == Cleanup.Kind.FILE:
         default_storage.delete(cleanup.target)
     elif cleanup.kind == Cleanup.Kind.PROVIDER_MODEL:
-        trainer(cleanup.provider).delete_ref(cleanup.target)
+        trainer(cleanup.provider, deleting=True).delete_ref(cleanup.target)  # PRIVATE_MODE too
     elif cleanup.kind == Cleanup.Kind.HF_REPO:
         hub = publisher()
         if hub.configured():

@@ -13,7 +13,8 @@ from django_tasks import task
 from accounts.models import User
 from jobs.queue import enqueue
 from jobs.retry import retry_or_fail
-from likeness.errors import ProviderError
+from jobs.routes import LOCAL, register_kind
+from likeness.errors import PrivateModeRefused, ProviderError
 from providers.registry import publisher
 from studio import cleanup, pipeline
 from studio.models import PersonalModel, TrainingRun
@@ -31,6 +32,9 @@ def _after_error(run: TrainingRun, exc: Exception):
         record(run, f"{'Temporary' if exc.transient else 'Permanent'} provider error: {exc}",
                code=exc.code, attempt=run.attempts)
         code, error = "provider_rejected", str(exc)
+    elif isinstance(exc, PrivateModeRefused):  # final: the trainer is not in-house
+        record(run, str(exc), code=exc.code, attempt=run.attempts)
+        code, error = exc.code, str(exc)
     else:
         logger.exception("training %s crashed", run.id, exc_info=exc)
         code, error = "internal_error", f"{type(exc).__name__}: {exc}"
@@ -55,6 +59,16 @@ def advance_training(run_id: str):
         _after_error(run, exc)
     finally:
         pipeline.release(run)
+
+
+def training_kind(run_id: str, *args, **kwargs) -> str | None:
+    """`local` for a run the local GPU engine trains: every step of it (the photos unpacked,
+    the trainer's process spawned and polled) runs on a GPU worker (TASK_ROUTES)."""
+    provider = TrainingRun.objects.filter(pk=run_id).values_list("provider", flat=True).first()
+    return LOCAL if provider == LOCAL else None
+
+
+register_kind(advance_training, training_kind)
 
 
 @task()

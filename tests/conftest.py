@@ -1,6 +1,7 @@
 """Shared fixtures. Three customers, as in the house style: alice owns things, bob is another
 customer on the same plan, charlie has no access to anything of theirs."""
 
+import socket
 from unittest import mock
 
 import pytest
@@ -9,6 +10,7 @@ from django.db import connection
 from django_tasks_db.management.commands import db_worker
 
 from credits.actions import grant
+from jobs import progress
 from tests.factories import enable_totp, make_personal_model, make_user
 
 # The browser fixtures (a real web server + worker, and Chromium) are shared by every browser
@@ -30,6 +32,8 @@ def _isolated_files(settings, tmp_path):
     cache.clear()  # rate-limit counters and the like never leak from one test to the next
     settings.DEMO_PROVIDER_DELAY = 0
     settings.JOB_RETRY_BASE_SECONDS = 0
+    yield
+    progress._restart.clear()  # a test's lost GPU (jobs.progress.request_restart) stays its own
 
 
 class FakeServers:
@@ -150,3 +154,12 @@ def rich_alice(alice):
 @pytest.fixture
 def personal_model(rich_alice):
     return make_personal_model(rich_alice)
+
+
+@pytest.fixture
+def no_network(monkeypatch):
+    """Any attempt to open a connection fails the test."""
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"network access attempted: {args}")
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)

@@ -20,7 +20,7 @@ router = Router(tags=["Generations"])
 @router.post(
     "/generations",
     response={202: GenerationCreatedOut, 401: ErrorOut, 402: ErrorOut, 403: ErrorOut,
-              404: ErrorOut, 409: ErrorOut, 422: ErrorOut, 429: ErrorOut},
+              404: ErrorOut, 409: ErrorOut, 422: ErrorOut, 429: ErrorOut, 503: ErrorOut},
     summary="Generate images",
     description="Reserves the credits (credits_per_image x num_images; a personal model costs "
                 "its own price) and queues the work; poll GET /generations/{id}. Images that "
@@ -29,7 +29,9 @@ router = Router(tags=["Generations"])
                 "model_id that is not yours, 409 conflict for a model that is not trained yet "
                 "(limit_reached beyond your plan's model slots), 403 suspended for a model "
                 "staff suspended, 422 prompt_refused when the prompt policy refuses the prompt "
-                "or the negative prompt (details: field, categories); nothing is recorded then. "
+                "or the negative prompt (details: field, categories), 503 private_mode when "
+                "the installation is in private mode and the model's route names an outside "
+                "provider (details: service); nothing is recorded then. "
                 "Honours Idempotency-Key (a retry with the same key and body returns the first "
                 "answer and charges nothing again; another body is 409) and is rate limited "
                 "per key and per account (429 rate_limited with Retry-After).",

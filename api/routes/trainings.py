@@ -53,14 +53,16 @@ def _runs(user):
 
 @router.post("/models/{model_id}/train",
              response={202: TrainingOut, 402: ErrorOut, 422: ErrorOut, 429: ErrorOut,
-                       **ERRORS_CHANGE},
+                       503: ErrorOut, **ERRORS_CHANGE},
              summary="Train a personal model",
              description="Charges the training's credits and starts the pipeline (packaging → "
                          "uploading → training → publishing → done). 402 insufficient_credits; "
                          "409 conflict when the model is training or trained, 409 "
                          "consent_required when a person's model has no consent for its photos "
                          "(POST /models/{id}/consent), 403 suspended for a model staff "
-                         "suspended; nothing is charged or queued then; 422 for too few "
+                         "suspended, 503 private_mode when the installation is in private "
+                         "mode and its trainer is an outside one; nothing is charged or "
+                         "queued then; 422 for too few "
                          "photos or parameters out of range. Honours Idempotency-Key: a retry "
                          "with the same key and body returns the first answer and charges "
                          "nothing again; the same key with another body is 409. 429 "

@@ -108,6 +108,12 @@ STRIPE_PRICES = {
     "pack_500": env("STRIPE_PRICE_PACK_500", ""),
 }
 
+# --- Private mode ---------------------------------------------------------------------------
+# No photo, prompt or picture made of them leaves the installation (providers/private.py): only
+# the local engine (or the demo) may train and draw, nothing is published to the Hugging Face
+# Hub or Cloudflare Images; a configuration that says otherwise fails `manage.py check`.
+PRIVATE_MODE = env_bool("PRIVATE_MODE", False)
+
 # --- Your own GPU (providers/local, docs/local-gpu.md) --------------------------------------
 # FLUX.1 in the diffusers layout, fetched once: LOCAL_MODELS_DIR/flux-schnell, .../flux-dev.
 # The memory profile (bf16, fp8, int8, nf4, offload, offload-seq, cpu-fp32); empty: bf16 on a

@@ -21,6 +21,7 @@ from django.conf import settings
 from likeness import http
 from likeness.errors import ProviderError
 from providers.interfaces import Delivery
+from providers.private import refuse_outside
 
 LABEL = "Cloudflare Images"
 
@@ -130,7 +131,9 @@ def delivery_url(image) -> str | None:
 
 def publish(image) -> bool:
     """Upload `image` if it has no copy yet. True when it has one afterwards. Raises
-    CloudflareImagesError (see `.transient`) when Cloudflare refuses or cannot be reached."""
+    CloudflareImagesError (see `.transient`) when Cloudflare refuses or cannot be reached, and
+    PrivateModeRefused in private mode (nothing is sent)."""
+    refuse_outside("image delivery", "cloudflare")
     if image.cf_image_id:
         return True
     with image.file.open("rb") as source:

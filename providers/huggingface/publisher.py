@@ -5,6 +5,7 @@ from django.conf import settings
 from likeness import http
 from likeness.errors import ProviderError
 from providers.interfaces import Publisher
+from providers.private import refuse_outside
 
 
 def _api():
@@ -60,7 +61,9 @@ class HubPublisher(Publisher):
 
     def publish(self, model, weights: bytes, *, private: bool) -> str:
         """Create (or reuse) the model's repository and upload the weights and a model card.
-        Idempotent: a retry after a crash uploads the same files into the same repository."""
+        Idempotent: a retry after a crash uploads the same files into the same repository.
+        In private mode it refuses (PrivateModeRefused) before anything is sent."""
+        refuse_outside("the weights' publisher", "huggingface")
         from huggingface_hub import CommitOperationAdd  # the SDK, loaded when first used
 
         repo_id = self.repo_id_for(model)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import torch
 
+from jobs.progress import request_restart
 from likeness.errors import ProviderError
 from providers.local import memory
 from providers.local.layout import check_model_dir
@@ -108,8 +109,11 @@ def classify(exc: BaseException) -> EngineError:
                            code="local_gpu_oom")
     if memory.is_cuda_error(exc):
         _drop_after_gpu_error()
+        restart = memory.is_sticky_cuda_error(exc)
+        if restart:  # the context is gone until the process exits: the worker restarts
+            request_restart(f"CUDA context lost: {exc}")
         return EngineError(f"CUDA error: {exc}", transient=True, code="local_gpu_error",
-                           restart=memory.is_sticky_cuda_error(exc))
+                           restart=restart)
     return EngineError(f"{type(exc).__name__}: {exc}", transient=False)
 
 

@@ -5,6 +5,7 @@ progress.json; a process that died (a worker machine restarted) is spawned again
 arguments and resumes from its last checkpoint. Nothing leaves the machine."""
 
 import shutil
+import sys
 import zipfile
 from pathlib import Path
 
@@ -41,6 +42,9 @@ class LocalTrainer(Trainer):
 
     def _spawn(self, run):
         directory = run_dir(run)
+        engine = sys.modules.get("providers.local.engine")  # loaded only if this process drew
+        if engine is not None:
+            engine.drop_pipelines()  # one GPU job per device: the card is the trainer's now
         jobs.spawn(directory / "photos", directory / "output", base_model_dir=self._base(),
                    **self._options(run))
 

@@ -131,3 +131,17 @@ def test_the_redis_queue_is_chosen_by_task_backend(start):
 def test_the_redis_queue_without_redis_is_refused(start):
     refused(start(TASK_BACKEND="rq"), "TASK_BACKEND=rq needs REDIS_URL")
     refused(start(TASK_BACKEND="kafka"), "TASK_BACKEND must be 'database' or 'rq'")
+
+
+def test_task_routes_make_the_queues_of_both_backends(start):
+    settings = started(start(TASK_ROUTES="local=gpu-a100, studio.tasks.send_training_email=mail"))
+    assert settings["tasks"]["default"]["QUEUES"] == ["default", "gpu-a100", "mail"]
+    settings = started(start(TASK_BACKEND="rq", REDIS_URL="redis://127.0.0.1:6379/1"))
+    assert sorted(settings["rq"]) == ["default", "gpu"]
+    assert settings["tasks"]["default"]["QUEUES"] == ["default", "gpu"]
+
+
+def test_bad_task_routes_and_gpu_jobs_are_refused(start):
+    refused(start(TASK_ROUTES="local"), "TASK_ROUTES: 'local' is not kind=queue")
+    refused(start(TASK_ROUTES="local=gpu queue"), "TASK_ROUTES: 'local=gpu queue'")
+    refused(start(GPU_JOBS_PER_DEVICE="0"), "GPU_JOBS_PER_DEVICE must be 1 or more")

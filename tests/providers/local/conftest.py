@@ -1,8 +1,6 @@
 """A tiny FLUX.1 in the operator's layout, a few made-up photos with captions, and a LoRA the
 real trainer made from them: built once per session, in seconds, with nothing downloaded."""
 
-import socket
-
 import numpy as np
 import pytest
 from PIL import Image
@@ -53,12 +51,3 @@ def pipe(tiny_dir):
     pipe = engine.load_pipeline(tiny_dir, "cpu-fp32")
     yield pipe
     engine.unload_adapters(pipe)
-
-
-@pytest.fixture
-def no_network(monkeypatch):
-    """Any attempt to open a connection fails the test."""
-    def refuse(*args, **kwargs):
-        raise AssertionError(f"network access attempted: {args}")
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
