@@ -45,6 +45,9 @@ MATRIX: dict[str, tuple[tuple[str, ...], str]] = {
                                                f"/dashboard/images/{IMG}/share/revoke"),
     "dashboard/images/<uuid:pk>/delete": (("POST",), f"/dashboard/images/{IMG}/delete"),
     "dashboard/images/<uuid:pk>/vary": (("POST",), f"/dashboard/images/{IMG}/vary"),
+    "dashboard/images/<uuid:pk>/upscale": (("POST",), f"/dashboard/images/{IMG}/upscale"),
+    "dashboard/images/<uuid:pk>/restore-face": (("POST",),
+                                                f"/dashboard/images/{IMG}/restore-face"),
     "images/<uuid:pk>/file": (("GET",), f"/images/{IMG}/file"),
     "images/<uuid:pk>/thumbnail": (("GET",), f"/images/{IMG}/thumbnail"),
     "dashboard/models/<uuid:pk>/": (("GET",), f"/dashboard/models/{M}/"),
@@ -69,6 +72,8 @@ MATRIX: dict[str, tuple[tuple[str, ...], str]] = {
     "api/v1/generations/<generation_id>": (("GET",), f"/api/v1/generations/{G}"),
     "api/v1/images/<image_id>": (("GET", "PATCH", "DELETE"), f"/api/v1/images/{IMG}"),
     "api/v1/images/<image_id>/share": (("POST", "DELETE"), f"/api/v1/images/{IMG}/share"),
+    "api/v1/images/<image_id>/upscale": (("POST",), f"/api/v1/images/{IMG}/upscale"),
+    "api/v1/images/<image_id>/restore-face": (("POST",), f"/api/v1/images/{IMG}/restore-face"),
     "api/v1/images/<image_id>/file": (("GET",), f"/api/v1/images/{IMG}/file"),
     "api/v1/images/<image_id>/thumbnail": (("GET",), f"/api/v1/images/{IMG}/thumbnail"),
     "api/v1/models/<model_id>": (("GET", "DELETE"), f"/api/v1/models/{M}"),
@@ -153,6 +158,10 @@ def _call(client, method, url):
 
         return client.post(url, {"files": [SimpleUploadedFile("a.png", png_bytes())]})
     body = {"favorite": True} if method == "PATCH" else {}
+    if url.endswith("/upscale"):  # a valid request, so only the owner check can refuse it
+        if not url.startswith("/api/"):
+            return client.post(url, {"scale": "2"})
+        body = {"scale": 2}
     data = json.dumps(body) if (body or url.startswith("/api/")) and method != "GET" else ""
     return client.generic(method, url, data=data, content_type="application/json")
 

@@ -125,7 +125,7 @@ def tour(stack, browser, storage_state, urls, size, theme, check, *, keyboard=Fa
         # The menu of a narrow screen opens, and leads somewhere.
         page.goto(stack.base_url + urls["dashboard"])
         page.get_by_label("Menu", exact=True).click()
-        menu = page.locator("details[open] nav[aria-label=Main]")
+        menu = page.locator("details[open] nav[aria-label=\"Main menu\"]")
         expect(menu).to_be_visible()
         check(page, "phone-menu-open")
         menu.get_by_role("link", name="Gallery").click()
