@@ -25,14 +25,9 @@ class SharingNotAllowed(DomainError):
     code = "sharing_not_allowed"
 
 
-def _models(image: Image) -> list:
-    """The personal models in the picture: its own and, for two people, the second one."""
-    second = image.generation.second_model if image.generation.second_model_id else None
-    return [model for model in (image.personal_model, second) if model is not None]
-
-
 def shareable(image: Image) -> bool:
-    return not any(model.is_child or model.is_suspended for model in _models(image))
+    models = image.generation.subject_models  # a second person's model counts too
+    return not any(model.is_child or model.is_suspended for model in models)
 
 
 def share(image: Image) -> str:
@@ -42,7 +37,8 @@ def share(image: Image) -> str:
     if not shareable(image):
         raise SharingNotAllowed(
             "Images made with a child's model can't be shared by link; download the image to "
-            "share it with people you know." if any(m.is_child for m in _models(image)) else
+            "share it with people you know."
+            if any(m.is_child for m in image.generation.subject_models) else
             "This image's model is suspended by the operator, so it can't be shared.")
     with transaction.atomic():
         locked = Image.objects.select_for_update().only("pk", "share_token").get(pk=image.pk)

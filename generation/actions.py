@@ -127,9 +127,15 @@ def personal_model_for(user, model_id):
     return model
 
 
+def names(prompt: str, trigger_word: str) -> bool:
+    """Whether the prompt has the trigger word in it, as a word of its own."""
+    return bool(re.search(rf"(?<![\w]){re.escape(trigger_word)}(?![\w])", prompt,
+                          re.IGNORECASE))
+
+
 def with_trigger_word(prompt: str, trigger_word: str, subject_class: str) -> str:
     """The prompt as it must reach the LoRA: with the trigger word in it."""
-    if re.search(rf"(?<![\w]){re.escape(trigger_word)}(?![\w])", prompt, re.IGNORECASE):
+    if names(prompt, trigger_word):
         return prompt
     return f"a photo of {trigger_word} {subject_class}, {prompt}"
 
@@ -137,14 +143,11 @@ def with_trigger_word(prompt: str, trigger_word: str, subject_class: str) -> str
 def with_trigger_words(prompt: str, first, second) -> str:
     """Two people: both trigger words in the prompt, "… and …" in front when both are missing
     (one missing: it is put in front of the prompt like a single model's)."""
-    found = [re.search(rf"(?<![\w]){re.escape(m.trigger_word)}(?![\w])", prompt, re.IGNORECASE)
-             for m in (first, second)]
-    if not any(found):
+    if not names(prompt, first.trigger_word) and not names(prompt, second.trigger_word):
         return (f"a photo of {first.trigger_word} {first.subject_class} and "
                 f"{second.trigger_word} {second.subject_class} together, {prompt}")
-    for model, present in zip((first, second), found, strict=True):
-        if not present:
-            prompt = with_trigger_word(prompt, model.trigger_word, model.subject_class)
+    for model in (second, first):  # the missing one in front, the first person first
+        prompt = with_trigger_word(prompt, model.trigger_word, model.subject_class)
     return prompt
 
 

@@ -195,6 +195,22 @@ class Generation(models.Model):
         return "saving" if "saving" in self.slot_states else "generating"
 
     @property
+    def subject_models(self) -> list:
+        """The personal models in the picture: its own and, for two people, the second."""
+        return [m for m in (self.personal_model, self.second_model) if m is not None]
+
+    @property
+    def is_pair(self) -> bool:
+        return self.second_lora_scale is not None
+
+    def reference_faces(self) -> list:
+        """The faces its images are scored against: the personal model's; none for two people
+        in one picture (which face is whose is not measured) or without a personal model."""
+        if self.personal_model is None or self.is_pair:
+            return []
+        return list(self.personal_model.face_references or [])
+
+    @property
     def prompt_for_provider(self) -> str:
         return self.prompt_sent or self.prompt
 

@@ -65,9 +65,7 @@ def run_generation(generation_id: str):
             generation.second_lora_scale is not None and generation.second_model is None):
         fail_remaining(generation, "personal_model_deleted", MESSAGES["personal_model_deleted"])
         return
-    if not generation.user.is_active or any(
-            model is not None and model.is_suspended
-            for model in (generation.personal_model, generation.second_model)):
+    if not generation.user.is_active or any(m.is_suspended for m in generation.subject_models):
         fail_remaining(generation, "suspended", MESSAGES["suspended"])  # refunded
         return
     request = base_request(generation)
@@ -131,22 +129,13 @@ def slot_seed(generation: Generation, index: int, attempt: int = 0) -> int:
     return (generation.seed + index + 4 * attempt) % (MAX_SEED + 1)
 
 
-def _references(generation: Generation) -> list:
-    """The faces an image is scored against: none for two people in one picture (which face
-    is whose is not measured), so such images carry no likeness score."""
-    model = generation.personal_model
-    if model is None or generation.second_lora_scale is not None:
-        return []
-    return list(model.face_references or [])
-
-
 def _make_slot(generation, request, providers, index, events):
     """In a pool thread: provider call (with retries and failover), download, likeness score,
     thumbnail and files. With the likeness guarantee, an image under the bar is made again with
     a new seed. Reports to the task's thread through `events`; never touches the database."""
     started, cpu = time.monotonic(), time.thread_time()
     try:
-        references = _references(generation)
+        references = generation.reference_faces()
         minimum = generation.likeness_min_score or settings.LIKENESS_MIN_SCORE
         guarantee = generation.likeness_guarantee and bool(references)
         tries, score_ms, attempt = [], 0.0, 0

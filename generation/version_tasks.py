@@ -34,7 +34,7 @@ TRANSPORT_QUALITY = 95
 
 @task()
 def run_version(generation_id: str):
-    generation = results.claim(generation_id, "source_image")
+    generation = results.claim(generation_id, "source_image", "second_model")
     if generation is None:
         return
     refusal = _refusal(generation)
@@ -72,8 +72,7 @@ def _retry_or_refund(generation: Generation, error: ProviderError) -> None:
 def _refusal(generation: Generation) -> str:
     if generation.source_image is None:
         return "original_deleted"
-    model = generation.personal_model
-    if not generation.user.is_active or (model is not None and model.is_suspended):
+    if not generation.user.is_active or any(m.is_suspended for m in generation.subject_models):
         return "suspended"
     return ""
 
@@ -101,8 +100,7 @@ def make_version(generation: Generation, providers) -> Image:
                              seed=source.seed)
     result = routing.enhance(request, providers)
     (made,) = result.images
-    model = generation.personal_model
-    references = list(model.face_references or []) if model is not None else []
+    references = generation.reference_faces()
     decoded = decode(made.data, keep_side=faces.EMBEDDING_SIDE if references else None)
     score = likeness.score(decoded.picture, references) if references else None
     results.set_slot(generation, 0, "saving")

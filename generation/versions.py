@@ -35,7 +35,8 @@ def source_image(user, image_id) -> Image:
         pk = uuid.UUID(str(image_id))
     except ValueError:
         raise ImageNotFound("No image with this id.")
-    image = (Image.objects.select_related("personal_model", "generation")
+    image = (Image.objects.select_related("personal_model", "generation",
+                                          "generation__second_model")
              .filter(user=user, pk=pk).first())
     if image is None:
         raise ImageNotFound("No image with this id.")
@@ -71,10 +72,10 @@ def check(image: Image, operation: Operation) -> None:
                                       "version, or by 2.")
         error.details.update(width=width, height=height, max_pixels=MAX_VERSION_PIXELS)
         raise error
-    model = image.personal_model
-    if model is not None and model.is_suspended:
-        raise Suspended(f"The model {model.name!r} is suspended by the operator; its images "
-                        "cannot get new versions.", model_id=str(model.pk))
+    for model in image.generation.subject_models:
+        if model.is_suspended:
+            raise Suspended(f"The model {model.name!r} is suspended by the operator; its "
+                            "images cannot get new versions.", model_id=str(model.pk))
     if not can_enhance(operation.route):
         raise InvalidInput("operation", f"No configured image provider offers "
                                         f"{operation.name.lower()} right now.")
@@ -96,7 +97,10 @@ def create_version(user, image_id, operation: Operation) -> Generation:
             user=user, prompt=image.prompt, base_model=image.base_model,
             aspect_ratio=image.aspect_ratio, width=width, height=height, num_images=1,
             seed=image.seed, personal_model=image.personal_model,
-            style=image.generation.style if image.generation else "",
+            # Two people stay two people: no score, and a child's model still blocks sharing.
+            second_model=image.generation.second_model,
+            second_lora_scale=image.generation.second_lora_scale,
+            style=image.generation.style,
             credits_reserved=operation.credits, slots=["queued"], operation=operation.id,
             source_image=image)
         credits.spend(user, operation.credits, reason=f"{operation.name} of an image",

@@ -210,3 +210,24 @@ def test_the_generate_page_offers_a_second_person(rich_alice, pair, settings, cl
     assert refused.status_code == 200
     assert b"Two people need two personal models" in refused.content
     assert Generation.objects.filter(user=rich_alice).count() == 1
+
+
+def test_a_version_of_a_pair_stays_a_pair(rich_alice, pair, settings, run_jobs):
+    """An upscale of a picture with a child in it can't be shared either, and is not scored
+    against one of the two."""
+    from generation import versions
+
+    first, _ = pair
+    child = make_personal_model(rich_alice, name="Kid", trigger_word="pipkin",
+                                subject_class="child")
+    use(settings, "demo")
+    generation = finished(create_generation(rich_alice, prompt="at the zoo",
+                                            model_id=str(first.pk),
+                                            second_model_id=str(child.pk)), run_jobs)
+    version = finished(versions.upscale(rich_alice, generation.images.get().pk, 2), run_jobs)
+    assert version.status == Generation.Status.SUCCEEDED
+    assert version.second_model == child and version.reference_faces() == []
+    upscaled = version.images.get()
+    assert upscaled.original == generation.images.get() and upscaled.likeness is None
+    with pytest.raises(sharing.SharingNotAllowed):
+        sharing.share(upscaled)
