@@ -25,9 +25,14 @@ class SharingNotAllowed(DomainError):
     code = "sharing_not_allowed"
 
 
+def _models(image: Image) -> list:
+    """The image's own model and, for two people in one picture, the second person's."""
+    second = image.generation.second_model if image.generation.second_model_id else None
+    return [model for model in (image.personal_model, second) if model is not None]
+
+
 def shareable(image: Image) -> bool:
-    models = image.generation.subject_models  # a second person's model counts too
-    return not any(model.is_child or model.is_suspended for model in models)
+    return not any(model.is_child or model.is_suspended for model in _models(image))
 
 
 def share(image: Image) -> str:
@@ -38,7 +43,7 @@ def share(image: Image) -> str:
         raise SharingNotAllowed(
             "Images made with a child's model can't be shared by link; download the image to "
             "share it with people you know."
-            if any(m.is_child for m in image.generation.subject_models) else
+            if any(m.is_child for m in _models(image)) else
             "This image's model is suspended by the operator, so it can't be shared.")
     with transaction.atomic():
         locked = Image.objects.select_for_update().only("pk", "share_token").get(pk=image.pk)
