@@ -39,6 +39,21 @@ class Lora:
 
 
 @dataclass
+class Reference:
+    """Instant mode's identity: one photo of the subject (a JPEG of at most REFERENCE_SIDE
+    pixels a side), its face box in that photo when known ([x, y, w, h]), and how strongly
+    the identity is held (PuLID's `id_weight`, 0-3; 1 is the models' default)."""
+
+    data: bytes
+    content_type: str
+    face_box: tuple[int, int, int, int] | None = None
+    id_weight: float = 1.0
+
+
+REFERENCE_SIDE = 1024  # PuLID resizes its ID image to 1024 on the long side itself
+
+
+@dataclass
 class ImageRequest:
     prompt: str
     width: int
@@ -54,6 +69,8 @@ class ImageRequest:
     # Two people in one picture: the second person's LoRA, sent beside the first to a provider
     # that takes several (ImageProvider.multi_lora).
     second_lora: Lora | None = None
+    # Instant mode (ImageProvider.instant): the identity comes from this photo, no LoRA.
+    reference: Reference | None = None
 
     @property
     def loras(self) -> list[Lora]:
@@ -74,6 +91,9 @@ PERSONAL = "personal"  # the catalogue key of FLUX.1 [dev] with a personal LoRA
 # What can be done to an existing image (a new version of it): the route keys of the
 # routing table for them.
 UPSCALE, FACE_RESTORE = "upscale", "face_restore"
+# Instant mode, identity from a photo without training (PuLID on FLUX.1 [dev]): its route key
+# and live-catalogue key.
+INSTANT = "instant"
 
 
 @dataclass
@@ -129,6 +149,15 @@ class ImageProvider:
 
     def enhance(self, request: EnhanceRequest) -> ProviderImage:
         """The new version of `request.data`, downloaded; ProviderError like generate()."""
+        raise NotImplementedError
+
+    # Instant mode: draws `request.reference`'s person from the prompt, with no LoRA.
+    offers_instant = False
+
+    def instant(self, request: ImageRequest) -> list[ProviderImage]:
+        """`request.num_images` images of the person in `request.reference` (request.lora is
+        None), downloaded, with the seeds they were drawn with; ProviderError like
+        generate()."""
         raise NotImplementedError
 
 

@@ -29,6 +29,11 @@ REPLICATE_FACE_RESTORE_MODEL = env(
     "REPLICATE_FACE_RESTORE_MODEL",
     "sczhou/codeformer:7de2ea26c616d5bf2245ad0d5e24f0ff9a6204578a5c876db53142edd9d2cd56",
 )
+# Instant mode's model (PuLID on FLUX.1 [dev], a community model run by version).
+REPLICATE_INSTANT_MODEL = env(
+    "REPLICATE_INSTANT_MODEL",
+    "zsxkib/flux-pulid:8baa7ef2255075b46f4d91cd238c21d31181b3e6a864463f967960bb0112525b",
+)
 
 # --- fal.ai, Together AI, Nebius ------------------------------------------------------------
 FAL_KEY = env("FAL_KEY", "")
