@@ -14,6 +14,7 @@ from api.routes import (
     catalogue,
     generations,
     images,
+    instant,
     models,
     packs,
     trainings,
@@ -80,6 +81,7 @@ api.add_router("", catalogue.router)
 api.add_router("", generations.router)
 api.add_router("", images.router)
 api.add_router("", models.router)
+api.add_router("", instant.router)
 api.add_router("", packs.router)
 api.add_router("", trainings.router)
 api.add_router("", versions.router)

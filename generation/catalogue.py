@@ -9,7 +9,7 @@ catalogue's business (`manage.py check_providers`, docs/providers.md)."""
 
 from dataclasses import dataclass
 
-from providers.interfaces import PERSONAL
+from providers.interfaces import INSTANT, PERSONAL
 
 FLUX1_DEV_LICENCE = ("FLUX.1 [dev] Non-Commercial License",
                      "https://huggingface.co/black-forest-labs/FLUX.1-dev/blob/main/LICENSE.md")
@@ -96,14 +96,32 @@ MAX_SEED = 2**31 - 1
 MAX_BATCH_PROMPTS = 10  # prompts one batch may queue
 
 
+# --- Instant mode (generation.instant) -----------------------------------------------------
+# A person drawn from one of their model's photos, without training, by PuLID on FLUX.1 [dev].
+# PuLID's code and weights are Apache-2.0, but it runs InsightFace's antelopev2 face models,
+# released for non-commercial research only, on FLUX.1 [dev] (non-commercial weights): an
+# operator selling the service checks their provider's terms or sets INSTANT_MODE=0.
+INSTANT_LICENCE = ("Non-commercial: PuLID (Apache-2.0) runs InsightFace's face models "
+                   "(non-commercial research only) on FLUX.1 [dev]",
+                   "https://github.com/deepinsight/insightface#license")
+INSTANT_MODEL = BaseModel("flux-pulid", "Instant (PuLID on FLUX.1 dev)", 2, False, 20,
+                          "A first look from one photo, before the training ends.",
+                          max_steps=20, default_guidance=4.0, licence=INSTANT_LICENCE)
+INSTANT_MAX_REFERENCES = 4  # photos of the model an instant generation draws from, in turn
+INSTANT_ID_WEIGHT = 1.0  # PuLID's `id_weight`: the models' default
+INSTANT_SUBJECTS = ("man", "woman", "person", "child")  # human faces: InsightFace finds no pet
+
+
 def catalogue_keys() -> list[str]:
-    """What the live catalogue asks each provider about: every base model, and "personal"
-    (FLUX.1 [dev] with a personal LoRA)."""
-    return [*BASE_MODELS, PERSONAL]
+    """What the live catalogue asks each provider about: every base model, "personal"
+    (FLUX.1 [dev] with a personal LoRA) and "instant" (PuLID)."""
+    return [*BASE_MODELS, PERSONAL, INSTANT]
 
 
 def describe(key: str) -> tuple[str, BaseModel]:
     """A catalogue key's display name and the base model whose weights (and licence) it runs."""
+    if key == INSTANT:
+        return INSTANT_MODEL.name, INSTANT_MODEL
     if key == PERSONAL:
         base = BASE_MODELS[PERSONAL_BASE_MODEL]
         return f"{base.name} + personal LoRA", base

@@ -8,7 +8,9 @@ from generation.catalogue import ASPECT_RATIOS, OPERATIONS
 from generation.styles import STYLES
 
 SUBJECT_CLASSES = ("man", "woman", "person", "child", "dog", "cat")
-OPERATION_CHOICES = [("", "Original"), *((op.id, op.name) for op in OPERATIONS.values())]
+# What made an image other than a prompt alone: a version of another image, or instant mode.
+OPERATION_CHOICES = [("", "Original"), *((op.id, op.name) for op in OPERATIONS.values()),
+                     ("instant", "Instant preview")]
 
 
 class Pack(models.Model):
@@ -158,6 +160,9 @@ class Generation(models.Model):
     operation = models.CharField(max_length=20, blank=True, choices=OPERATION_CHOICES)
     source_image = models.ForeignKey("Image", on_delete=models.SET_NULL, null=True, blank=True,
                                      related_name="version_jobs")
+    # Instant mode (operation "instant", generation.instant): the ids of the personal model's
+    # photos it draws from, in turn.
+    references = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -198,6 +203,14 @@ class Generation(models.Model):
     def subject_models(self) -> list:
         """The personal models in the picture: its own and, for two people, the second."""
         return [m for m in (self.personal_model, self.second_model) if m is not None]
+
+    @property
+    def is_instant(self) -> bool:
+        return self.operation == "instant"
+
+    @property
+    def is_version(self) -> bool:
+        return bool(self.operation) and not self.is_instant
 
     @property
     def is_pair(self) -> bool:

@@ -7,6 +7,7 @@ from django.db.models.signals import post_delete
 from django.dispatch import receiver
 
 from generation import validation
+from generation.instant_tasks import run_instant
 from generation.models import Generation, ValidationSample
 from generation.results import fail_remaining
 from generation.tasks import run_generation
@@ -20,7 +21,8 @@ from studio.signals import training_finished
 @receiver(task_abandoned, dispatch_uid="generation.abandon_generation")
 def abandon_generation(sender, task_path, args, kwargs, **extra):
     """The job died with its workers too often: finish it and refund what is missing."""
-    if task_path not in (run_generation.module_path, run_version.module_path) or not args:
+    if task_path not in (run_generation.module_path, run_version.module_path,
+                         run_instant.module_path) or not args:
         return
     generation = Generation.objects.filter(pk=args[0]).first()
     if generation and not generation.is_finished:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from generation import views
+from generation import instant_views, views
 
 urlpatterns = [
     path("dashboard/generate/", views.generate, name="generate"),
@@ -10,6 +10,7 @@ urlpatterns = [
          name="generation_status"),
     path("dashboard/generations/images/<uuid:pk>/vary", views.image_vary,
          name="generation_image_vary"),
+    path("dashboard/instant/<uuid:pk>/", instant_views.instant, name="instant"),
     path("dashboard/packs/", views.pack_list, name="packs"),
     path("dashboard/packs/<slug:slug>/run", views.pack_run, name="pack_run"),
     path("dashboard/packs/runs/<uuid:pk>/", views.pack_run_detail, name="pack_run_detail"),

@@ -19,6 +19,7 @@ from generation.catalogue import (
     sizes_for,
 )
 from generation.forms import PERSONAL_PREFIX, GenerateForm, initial_from, ready_models
+from generation.instant import LICENCE_NOTE as INSTANT_LICENCE_NOTE
 from generation.loras import LORA_SALT
 from generation.models import Generation, Image, PackRun, ValidationSample
 from generation.packs import active_packs, pack_price, run_pack, run_summary, usable_for
@@ -108,8 +109,9 @@ def generate_expand(request):
 def generation_detail(request, pk):
     generation = get_object_or_404(Generation.objects.select_related("personal_model"), pk=pk,
                                    user=request.user)
-    return render(request, "generation/detail.html", {"generation": generation,
-                                                      "style": STYLES.get(generation.style)})
+    return render(request, "generation/detail.html", {
+        "generation": generation, "style": STYLES.get(generation.style),
+        "instant_licence_note": INSTANT_LICENCE_NOTE if generation.is_instant else ""})
 
 
 @login_required

@@ -10,7 +10,8 @@ whatever happens, the caller charges or refunds each image slot once. A provider
 that it does not serve the model is skipped too, and the caller teaches the live catalogue
 (providers.catalogue) so that the next requests skip it at once. `enhance()` does the same for
 a new version of an image (upscaling, face restore), routed under the keys "upscale" and
-"face_restore" to the providers whose `operations` offer it."""
+"face_restore" to the providers whose `operations` offer it, and `instant()` instant mode's
+images (identity from a photo), routed under "instant" to the providers that offer it."""
 
 import logging
 import time
@@ -23,6 +24,7 @@ from jobs.retry import backoff
 from likeness.errors import ProviderError
 from providers.catalogue import not_served
 from providers.interfaces import (
+    INSTANT,
     PERSONAL,
     EnhanceRequest,
     ImageProvider,
@@ -153,6 +155,32 @@ def enhance(request: EnhanceRequest, providers: list[ImageProvider] | None = Non
     providers = enhancers_for(request.operation) if providers is None else providers
     return failover(providers, lambda provider: [provider.enhance(request)],
                     model=request.operation, seed=request.seed, sleep=sleep)
+
+
+def instant_providers() -> list[ImageProvider]:
+    """The providers that offer instant mode (ImageProvider.offers_instant), in the order of
+    its route (GENERATION_ROUTES["instant"], else GENERATION_PROVIDERS), less those that said
+    they do not serve it. Raises LookupError like providers_for."""
+    names = settings.GENERATION_ROUTES.get(INSTANT) or settings.GENERATION_PROVIDERS
+    skip = not_served(INSTANT)
+    providers = [image_provider(name) for name in names]
+    return [p for p in providers if p.name not in skip and p.offers_instant]
+
+
+def can_instant() -> bool:
+    try:
+        return bool(instant_providers())
+    except LookupError:
+        return True  # the job explains a misconfiguration (and refunds); do not hide it here
+
+
+def instant(request: ImageRequest, providers: list[ImageProvider] | None = None,
+            *, sleep=time.sleep) -> Result:
+    """Instant mode's images of `request.reference`, with the retries and failover of
+    generate()."""
+    providers = instant_providers() if providers is None else providers
+    return failover(providers, lambda provider: provider.instant(request), model=INSTANT,
+                    seed=request.seed, sleep=sleep)
 
 
 def failover(providers: list[ImageProvider], call, *, model: str, seed: int,

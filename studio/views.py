@@ -263,6 +263,8 @@ def model_detail(request, pk):
         "samples": list(model.validation_samples.all()),
         **_consent_context(model),
         "run": model.runs.first(), "training_credits": settings.TRAINING_CREDITS,
+        # The instant-preview page (generation's) says itself what it needs (consent, photos).
+        "instant_mode": settings.INSTANT_MODE and bool(photos),
     })
 
 

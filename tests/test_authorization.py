@@ -67,12 +67,14 @@ MATRIX: dict[str, tuple[tuple[str, ...], str]] = {
     "dashboard/training/<uuid:pk>/cancel": (("POST",), f"/dashboard/training/{R}/cancel"),
     "dashboard/training/<uuid:pk>/retry": (("POST",), f"/dashboard/training/{R}/retry"),
     "dashboard/packs/runs/<uuid:pk>/": (("GET",), f"/dashboard/packs/runs/{PR}/"),
+    "dashboard/instant/<uuid:pk>/": (("GET", "POST"), f"/dashboard/instant/{M}/"),
     "dashboard/validation/<uuid:pk>.webp": (("GET",), f"/dashboard/validation/{VS}.webp"),
     # The API
     "api/v1/generations/<generation_id>": (("GET",), f"/api/v1/generations/{G}"),
     "api/v1/images/<image_id>": (("GET", "PATCH", "DELETE"), f"/api/v1/images/{IMG}"),
     "api/v1/images/<image_id>/share": (("POST", "DELETE"), f"/api/v1/images/{IMG}/share"),
     "api/v1/images/<image_id>/upscale": (("POST",), f"/api/v1/images/{IMG}/upscale"),
+    "api/v1/models/<model_id>/instant": (("POST",), f"/api/v1/models/{M}/instant"),
     "api/v1/images/<image_id>/restore-face": (("POST",), f"/api/v1/images/{IMG}/restore-face"),
     "api/v1/images/<image_id>/file": (("GET",), f"/api/v1/images/{IMG}/file"),
     "api/v1/images/<image_id>/thumbnail": (("GET",), f"/api/v1/images/{IMG}/thumbnail"),
@@ -162,6 +164,10 @@ def _call(client, method, url):
         if not url.startswith("/api/"):
             return client.post(url, {"scale": "2"})
         body = {"scale": 2}
+    if url.endswith("/instant"):
+        if not url.startswith("/api/"):
+            return client.post(url, {"prompt": "a portrait"})
+        body = {"prompt": "a portrait"}
     data = json.dumps(body) if (body or url.startswith("/api/")) and method != "GET" else ""
     return client.generic(method, url, data=data, content_type="application/json")
 

@@ -23,6 +23,10 @@ TRAINING_PHOTO_RETENTION_DAYS = env_int("TRAINING_PHOTO_RETENTION_DAYS", 0)
 # --- Generation -----------------------------------------------------------------------------
 GENERATION_CONCURRENCY = env_int("GENERATION_CONCURRENCY", 4)  # provider calls per generation
 GENERATION_LORA_URL_SECONDS = env_int("GENERATION_LORA_URL_SECONDS", 3600)
+# Instant mode (generation.instant): a person drawn from their model's photos by PuLID, no
+# training needed. Its face models (InsightFace's) are licensed for non-commercial research
+# only: an operator selling the service sets 0 unless their provider's terms cover it.
+INSTANT_MODE = env_bool("INSTANT_MODE", True)
 
 # --- Likeness (generation.likeness) ---------------------------------------------------------
 # With the likeness guarantee on, an image of a personal model scoring under LIKENESS_MIN_SCORE

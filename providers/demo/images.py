@@ -10,7 +10,7 @@ from django.conf import settings
 from PIL import Image, ImageDraw, ImageFilter, ImageFont, PngImagePlugin
 
 from likeness.errors import ProviderError
-from providers.demo import enhance, faces
+from providers.demo import enhance, faces, instant
 from providers.interfaces import ImageProvider, ImageRequest, ModelCheck, ProviderImage
 
 DEMO_LABEL = "Likeness demo output - not an AI image"
@@ -117,15 +117,28 @@ def mark_subject(image: Image.Image, trigger_word: str, name: str, seed: int, *,
         draw.text((cx, top + head * 6 + unit // 60), trigger_word, font=label_font,
                   fill=(255, 255, 255, 255), anchor="mt", stroke_width=max(2, unit // 200),
                   stroke_fill=(0, 0, 0, 220))
+    _badge(draw, width, unit, f"personal model · {name}", (109, 40, 217, 235))
+    return Image.alpha_composite(canvas, layer).convert("RGB")
+
+
+def _badge(draw: ImageDraw.ImageDraw, width: int, unit: int, text: str, fill) -> None:
+    """A label in the top right corner."""
     badge_font = _font(max(14, unit // 22))
-    text = f"personal model · {name}"[:48]
+    text = text[:48]
     pad = max(6, unit // 60)
     box = draw.textbbox((0, 0), text, font=badge_font)
     right = width - pad
     left = right - (box[2] - box[0]) - 2 * pad
-    draw.rounded_rectangle((left, pad, right, pad * 3 + box[3] - box[1]), radius=pad,
-                           fill=(109, 40, 217, 235))
+    draw.rounded_rectangle((left, pad, right, pad * 3 + box[3] - box[1]), radius=pad, fill=fill)
     draw.text((left + pad, pad * 2 - box[1]), text, font=badge_font, fill=(255, 255, 255, 255))
+
+
+def mark_instant(image: Image.Image) -> Image.Image:
+    """Instant mode's badge: the picture was drawn from a photo, without training."""
+    canvas = image.convert("RGBA")
+    layer = Image.new("RGBA", canvas.size, (0, 0, 0, 0))
+    _badge(ImageDraw.Draw(layer), canvas.width, min(canvas.size), "instant preview",
+           (14, 116, 144, 235))
     return Image.alpha_composite(canvas, layer).convert("RGB")
 
 
@@ -147,7 +160,18 @@ class DemoProvider(ImageProvider):
     def check_models(self, models: list[str]) -> list[ModelCheck]:
         return [ModelCheck(model, f"demo/{model}", True, "drawn offline") for model in models]
 
-    def generate(self, request: ImageRequest) -> list[ProviderImage]:
+    offers_instant = True
+
+    def instant(self, request: ImageRequest) -> list[ProviderImage]:
+        """Instant mode offline (providers.demo.instant): the reference's face drawn in."""
+        if request.reference is None:
+            raise ProviderError("Instant mode needs a reference photo.", transient=False,
+                                code="invalid_request")
+        crop = instant.face_crop(request.reference)
+        return self.generate(request, compose=lambda picture, seed: mark_instant(
+            instant.draw(picture, request, seed, crop)))
+
+    def generate(self, request: ImageRequest, compose=None) -> list[ProviderImage]:
         # A prompt word lets tests and demos see the failure paths without a real provider.
         if "[fail]" in request.prompt:
             raise ProviderError("The demo provider was asked to fail.", transient=False,
@@ -157,6 +181,8 @@ class DemoProvider(ImageProvider):
             seed = request.seed + offset
             time.sleep(settings.DEMO_PROVIDER_DELAY)
             picture = render(request.prompt, seed, request.width, request.height)
+            if compose is not None:
+                picture = compose(picture, seed)
             loras = request.loras
             for place, lora in enumerate(loras):
                 if lora.demo_faces:  # the second person's face drawn with its own seed

@@ -3,7 +3,7 @@ templates/components/*.html and these tags, so a button or a badge looks the sam
 
 from django import template
 
-from generation.catalogue import BASE_MODELS
+from generation.catalogue import BASE_MODELS, INSTANT_MODEL
 from generation.styles import STYLES
 
 register = template.Library()
@@ -131,6 +131,8 @@ def cls(name):
 @register.filter
 def model_name(base_model_id):
     model = BASE_MODELS.get(str(base_model_id))
+    if model is None and str(base_model_id) == INSTANT_MODEL.id:
+        model = INSTANT_MODEL
     return model.name if model else base_model_id
 
 
