@@ -13,7 +13,7 @@ import random
 from PIL import Image
 
 from fakes import enhancers
-from fakes.images import FORMATS, fit
+from fakes.images import FORMATS, backdrop, fit
 
 # The share of each side of the picture the reference photo takes, centred.
 FACE_SHARE = 0.5
@@ -27,10 +27,7 @@ def draw(reference: Image.Image, width: int, height: int, seed: int, fmt: str = 
     smooth background drawn from `seed`."""
     pil_format, content_type, options = FORMATS.get((fmt or "jpeg").lower(), FORMATS["jpeg"])
     w, h = fit(width, height, max_pixels)
-    rng = random.Random(f"pulid:{seed}")
-    small = Image.new("RGB", (4, 4))
-    small.putdata([tuple(rng.randrange(256) for _ in range(3)) for _ in range(16)])
-    canvas = small.resize((w, h), Image.Resampling.BILINEAR)
+    canvas = backdrop(w, h, random.Random(f"pulid:{seed}"), cells=4)
     scale = min(w * FACE_SHARE / reference.width, h * FACE_SHARE / reference.height)
     face = reference.resize((max(1, round(reference.width * scale)),
                              max(1, round(reference.height * scale))),

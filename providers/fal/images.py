@@ -12,14 +12,7 @@ from django.conf import settings
 from likeness.errors import ProviderError
 from providers.fal import enhance, instant
 from providers.fal.client import LABEL, app_url, completed_error, request
-from providers.interfaces import (
-    INSTANT,
-    PERSONAL,
-    ImageProvider,
-    ImageRequest,
-    ModelCheck,
-    ProviderImage,
-)
+from providers.interfaces import PERSONAL, ImageProvider, ImageRequest, ModelCheck, ProviderImage
 from providers.results import content_type_of, fetch, flagged, looks_flagged, wrong_count
 
 APP = "fal-ai/flux-lora"  # FLUX.1 [dev] with any LoRAs (none: plain dev)
@@ -65,7 +58,7 @@ class FalProvider(ImageProvider):
 
     def check_models(self, models: list[str]) -> list[ModelCheck]:
         """fal's platform API answers per endpoint id (`GET /v1/models?endpoint_id=...`)."""
-        named = {PERSONAL: APP, INSTANT: instant.ENDPOINT}
+        named = {PERSONAL: APP, **instant.CATALOGUE}
         ours = {model: named.get(model) or MODELS.get(model, ("",))[0] for model in models}
         wanted = sorted({endpoint for endpoint in ours.values() if endpoint})
         answer = call("GET", f"{settings.FAL_API_URL}/v1/models",

@@ -12,11 +12,12 @@ the first is awaited. A negative prompt only acts with true CFG above 1 (twice t
 neither is sent."""
 
 from providers import pulid
-from providers.interfaces import ImageRequest, ProviderImage
+from providers.interfaces import INSTANT, ImageRequest, ProviderImage
 from providers.results import data_uri, wrong_count
 
 LABEL = "fal.ai"
 ENDPOINT = "fal-ai/flux-pulid"
+CATALOGUE = {INSTANT: ENDPOINT}  # the live catalogue's key -> the endpoint it asks about
 
 
 def body_for(request: ImageRequest, seed: int) -> dict:

@@ -12,14 +12,7 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from likeness.errors import ProviderError
-from providers.interfaces import (
-    INSTANT,
-    PERSONAL,
-    ImageProvider,
-    ImageRequest,
-    ModelCheck,
-    ProviderImage,
-)
+from providers.interfaces import PERSONAL, ImageProvider, ImageRequest, ModelCheck, ProviderImage
 from providers.replicate import enhance, instant
 from providers.replicate.client import classify, client
 from providers.results import content_type_of, fetch, flagged, looks_flagged, wrong_count
@@ -92,7 +85,7 @@ class ReplicateProvider(ImageProvider):
         """Replicate answers per model: `GET /v1/models/{owner}/{name}` (404: not served)."""
         api, checks = client(), []
         for model in models:
-            named = {PERSONAL: settings.REPLICATE_LORA_MODEL, INSTANT: instant.model_name()}
+            named = {PERSONAL: settings.REPLICATE_LORA_MODEL, **instant.catalogue()}
             name = named.get(model) or MODELS.get(model, ("",))[0]
             if not name:
                 checks.append(ModelCheck(model, "", False, "not offered by this adapter"))

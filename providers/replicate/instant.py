@@ -18,7 +18,7 @@ provider's checker on every image routes instant mode to fal.ai, whose endpoint 
 from django.conf import settings
 
 from providers import pulid
-from providers.interfaces import ImageRequest, ProviderImage
+from providers.interfaces import INSTANT, ImageRequest, ProviderImage
 from providers.results import data_uri, wrong_count
 
 LABEL = "Replicate"
@@ -29,9 +29,9 @@ def side(value: int) -> int:
     return max(SIDES[0], min(int(value), SIDES[1]))
 
 
-def model_name() -> str:
-    """The model's owner/name (the live catalogue asks for it), without the version."""
-    return settings.REPLICATE_INSTANT_MODEL.split(":", 1)[0]
+def catalogue() -> dict[str, str]:
+    """The live catalogue's key -> the model (owner/name, without the version) it asks about."""
+    return {INSTANT: settings.REPLICATE_INSTANT_MODEL.split(":", 1)[0]}
 
 
 def inputs_for(request: ImageRequest) -> dict:
