@@ -51,8 +51,12 @@ def replicate_run(fake, obj: dict, kind: str) -> None:
     try:
         data = run(read(inputs["image"], fake._files, fake.url), scale)
     except BadInput as exc:
-        obj["status"], obj["error"] = "failed", str(exc)
-        obj["logs"] += f"Exception: {exc}\n"
-        return
+        return failed(obj, exc)
     obj["output"] = fake.serve_bytes("output.png", data, "image/png")
     obj["status"] = "succeeded"
+
+
+def failed(obj: dict, exc: Exception) -> None:
+    """A Replicate prediction ends failed with the model's error, as Cog reports it."""
+    obj["status"], obj["error"] = "failed", str(exc)
+    obj["logs"] += f"Exception: {exc}\n"

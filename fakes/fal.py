@@ -13,7 +13,9 @@
   runs to its end (the trainer does not stop).
 - Apps: `fal-ai/flux-lora-fast-training` (training, `training_seconds`) and the generation
   endpoints `fal-ai/flux-lora` (also served as `fal-ai/flux/dev`), `fal-ai/flux-2` and
-  `fal-ai/flux-2-pro` (`generation_seconds`); each refuses inputs it does not take (422).
+  `fal-ai/flux-2-pro` (`generation_seconds`), upscaling and face restore (fakes/fal_enhance.py)
+  and instant mode's `fal-ai/flux-pulid` (fakes/fal_pulid.py: one image of the reference photo
+  a request); each refuses inputs it does not take (422).
   `retire(app)` makes one answer 404. The platform API `GET /v1/models?endpoint_id=...` lists
   the endpoints served (fal's https://api.fal.ai).
 - Webhooks `{request_id, gateway_request_id, status: "OK"|"ERROR", payload, error}`, signed with
@@ -32,7 +34,7 @@ import time
 import uuid
 from typing import Any
 
-from fakes import fal_enhance
+from fakes import fal_enhance, fal_pulid
 from fakes.base import (
     FakeServer,
     HttpError,
@@ -166,15 +168,16 @@ class FakeFal(JobRunner, FakeServer):
     def models(self, req: Request) -> Response:
         """fal's platform API: which of the asked endpoint ids are served."""
         wanted = req.query.get("endpoint_id", [])
-        served = [app for app in [TRAINING_APP, *GENERATION_APPS, *fal_enhance.ENHANCE_APPS]
-                  if app not in self.retired]
+        served = [app for app in [TRAINING_APP, *GENERATION_APPS, *fal_enhance.ENHANCE_APPS,
+                                  fal_pulid.APP] if app not in self.retired]
         found = [{"endpoint_id": app, "metadata": {"status": "active", "display_name": app}}
                  for app in served if not wanted or app in wanted]
         return json_response({"models": found, "next_cursor": None, "has_more": False})
 
     @route("POST", r"/(?P<app>[\w.-]+/[\w.-]+(?:/[\w.-]+)*)")
     def submit(self, req: Request, app: str) -> Response:
-        known = app == TRAINING_APP or app in GENERATION_APPS or app in fal_enhance.ENHANCE_APPS
+        known = (app in (TRAINING_APP, fal_pulid.APP) or app in GENERATION_APPS
+                 or app in fal_enhance.ENHANCE_APPS)
         if not known or app in self.retired:
             return json_response({"detail": f"Application '{app}' not found"}, 404)
         try:

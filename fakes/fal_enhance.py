@@ -42,8 +42,9 @@ def validate(app: str, data: dict) -> list:
     return errors
 
 
-def output(fake, app: str, data: dict) -> tuple[int, dict, str | None]:
-    """(HTTP status, body, error) of a run on the input image."""
+def output(fake, job) -> tuple[int, dict, str | None]:
+    """(HTTP status, body, error) of a run (a FalJob) on the input image."""
+    app, data = job.app, job.input
     scale = data.get("scale", 2) if app == "fal-ai/esrgan" else data.get("upscale_factor", 2)
     try:
         picture = enhancers.read(data["image_url"], fake._files, fake.url)

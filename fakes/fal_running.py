@@ -8,7 +8,7 @@ import json
 import random
 from typing import Any
 
-from fakes import fal_enhance
+from fakes import fal_enhance, fal_pulid
 from fakes.base import (
     utcnow_iso,
 )
@@ -46,10 +46,12 @@ class JobRunner:
         if job.fail:
             status, detail, job.error_type = job.fail
             return self._finish(job, status, {"detail": detail}, f"Invalid status code: {status}")
-        if job.app in fal_enhance.ENHANCE_APPS:
-            errors = fal_enhance.validate(job.app, job.input)
+        special = fal_pulid if job.app == fal_pulid.APP else (
+            fal_enhance if job.app in fal_enhance.ENHANCE_APPS else None)
+        if special is not None:  # an app with its own inputs and output
+            errors = special.validate(job.app, job.input)
             if not errors:
-                status, body, error = fal_enhance.output(self, job.app, job.input)
+                status, body, error = special.output(self, job)
                 job.error_type = "image_load_error" if error else ""
                 return self._finish(job, status, body, error)
         else:

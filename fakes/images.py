@@ -25,15 +25,20 @@ def fit(width: int, height: int, max_pixels: int) -> tuple[int, int]:
     return max(1, int(width * scale)), max(1, int(height * scale))
 
 
+def backdrop(width: int, height: int, rng: random.Random, cells: int = 8) -> Image.Image:
+    """A smooth picture: `cells` × `cells` colours drawn from `rng`, blended to the size."""
+    small = Image.new("RGB", (cells, cells))
+    small.putdata([tuple(rng.randrange(256) for _ in range(3)) for _ in range(cells * cells)])
+    return small.resize((width, height), Image.Resampling.BILINEAR)
+
+
 def make_image(width: int, height: int, seed: int, fmt: str = "png", *, index: int = 0,
                max_pixels: int = 1_200_000) -> tuple[bytes, int, int, str]:
     """Encode a smooth, seed-dependent picture. Returns (bytes, width, height, content type)."""
     pil_format, content_type, options = FORMATS.get((fmt or "png").lower(), FORMATS["png"])
     w, h = fit(width, height, max_pixels)
     rng = random.Random(f"{seed}:{index}")
-    small = Image.new("RGB", (8, 8))
-    small.putdata([tuple(rng.randrange(256) for _ in range(3)) for _ in range(64)])
-    image = small.resize((w, h), Image.Resampling.BILINEAR)
+    image = backdrop(w, h, rng)
     draw = ImageDraw.Draw(image)
     r = max(2, min(w, h) // 6)
     cx, cy = rng.randrange(r, max(r + 1, w - r)), rng.randrange(r, max(r + 1, h - r))

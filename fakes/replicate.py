@@ -4,7 +4,10 @@ SDK: `replicate.Client(api_token=fake.token, base_url=fake.url)` (host only, no 
 What it does (see docs/providers.md, "Replicate"):
 - models: the trainer `ostris/flux-dev-lora-trainer` (version `TRAINER_VERSION`) and the
   official `black-forest-labs/flux-schnell`, `flux-dev`, `flux-dev-lora`, `flux-1.1-pro`,
-  `flux-2-dev`, `flux-2-pro` exist (`retire(name)` removes one: it answers 404 from then on);
+  `flux-2-dev`, `flux-2-pro` exist, and the community models run by version
+  (fakes/replicate_schemas.py COMMUNITY: Real-ESRGAN, CodeFormer, `zsxkib/flux-pulid` whose
+  PuLID draws the face image it is given into its outputs, fakes/pulid.py) (`retire(name)`
+  removes one: it answers 404 from then on);
   `POST /v1/models` creates destinations. Every prediction's input is held to its model's
   schema (fakes/replicate_schemas.py): unknown inputs, wrong types and values out of range are
   refused with 422 `invalid_fields`, as a strict schema would.
@@ -254,7 +257,8 @@ class FakeReplicate(ModelsApi, TrainingsApi, JobLifecycle, FakeServer):
                 events=events, steps=int(inputs.get("num_inference_steps", 28)))
             if self._fail_predictions:
                 job.fail_error = self._fail_predictions.pop(0)
-            elif self._nsfw and not inputs.get("disable_safety_checker"):
+            elif (self._nsfw and not inputs.get("disable_safety_checker")
+                  and kind_of(model_key) != "pulid"):  # PuLID has no safety checker
                 self._nsfw -= 1
                 job.fail_error = NSFW_ERROR
             self.predictions[pid] = job

@@ -9,7 +9,7 @@ import random
 import tarfile
 import time
 
-from fakes import enhancers
+from fakes import enhancers, pulid
 from fakes.base import (
     Request,
     Response,
@@ -117,6 +117,8 @@ class JobLifecycle:
             obj["status"] = "succeeded"
         elif kind_of(obj["model"]) in ENHANCERS:
             enhancers.replicate_run(self, obj, kind_of(obj["model"]))
+        elif kind_of(obj["model"]) == "pulid":
+            pulid.replicate_run(self, obj, job.extra.get("seed", 0))
         else:
             inputs = obj["input"]
             width, height = self._size(inputs)

@@ -58,6 +58,14 @@ SCHEMAS: dict[str, dict] = {
     "real-esrgan": {"image": URI, "scale": _num(0, 10), "face_enhance": BOOL},
     "codeformer": {"image": URI, "codeformer_fidelity": _num(0, 1), "background_enhance": BOOL,
                    "face_upsample": BOOL, "upscale": ANY_INT},
+    # zsxkib/flux-pulid (instant mode): its Cog predictor's inputs, `main_face_image` required;
+    # there is no safety-checker input.
+    "pulid": {"main_face_image": URI, "prompt": STRING, "negative_prompt": STRING,
+              "width": _int(256, 1536), "height": _int(256, 1536), "num_steps": _int(1, 20),
+              "start_step": _int(0, 10), "guidance_scale": _num(1, 10), "id_weight": _num(0, 3),
+              "seed": ANY_INT, "true_cfg": _num(1, 10), "max_sequence_length": _int(128, 512),
+              "output_format": _enum("png", "jpg", "webp"), "output_quality": _int(1, 100),
+              "num_outputs": _int(1, 4)},
     # A version trained by ostris/flux-dev-lora-trainer (cog-flux's hotswap predictor).
     "trained": {**COMMON, **SIZED, "image": URI, "mask": URI, "prompt_strength": _num(0, 1),
                 "model": _enum("dev", "schnell"), "num_inference_steps": _int(1, 50),
@@ -67,14 +75,19 @@ SCHEMAS: dict[str, dict] = {
 # Models whose prediction output is one URL, not a list.
 SINGLE_OUTPUT = ("flux-1.1-pro", "flux-2-pro", "flux-2-dev", "real-esrgan", "codeformer")
 # The community models the fake serves, with the version it knows each by (Likeness's
-# defaults, REPLICATE_UPSCALE_MODEL and REPLICATE_FACE_RESTORE_MODEL), and their schema.
+# defaults, REPLICATE_UPSCALE_MODEL, REPLICATE_FACE_RESTORE_MODEL and REPLICATE_INSTANT_MODEL),
+# and their schema.
 COMMUNITY = {
     "nightmareai/real-esrgan": (
         "f121d640bd286e1fdc67f9799164c1d5be36ff74576ee11c803ae5b665dd46aa", "real-esrgan"),
     "sczhou/codeformer": (
         "7de2ea26c616d5bf2245ad0d5e24f0ff9a6204578a5c876db53142edd9d2cd56", "codeformer"),
+    "zsxkib/flux-pulid": (
+        "8baa7ef2255075b46f4d91cd238c21d31181b3e6a864463f967960bb0112525b", "pulid"),
 }
 ENHANCERS = ("real-esrgan", "codeformer")
+# The input each model cannot run without (the others': `prompt`).
+REQUIRED = {"real-esrgan": "image", "codeformer": "image", "pulid": "main_face_image"}
 
 
 def kind_of(model_key: str) -> str:
@@ -112,7 +125,7 @@ def problems(kind: str, inputs: dict) -> list[tuple[str, str, str]]:
     """(type, field, description) for every input the schema refuses."""
     schema = SCHEMAS[kind]
     found = []
-    required = "image" if kind in ENHANCERS else "prompt"
+    required = REQUIRED.get(kind, "prompt")
     if not isinstance(inputs.get(required), str) or not inputs.get(required):
         found.append(("required", "input", f"{required} is required"))
     for name, value in inputs.items():
@@ -139,6 +152,6 @@ def openapi(kind: str) -> dict:
             if spec[2] is not None:
                 prop["maximum"] = spec[2]
         properties[name] = prop
-    required = ["image"] if kind in ENHANCERS else ["prompt"]
+    required = [REQUIRED.get(kind, "prompt")]
     return {"components": {"schemas": {"Input": {"type": "object", "required": required,
                                                  "properties": properties}}}}

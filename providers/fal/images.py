@@ -2,14 +2,15 @@
 and personal models on `fal-ai/flux-lora`, FLUX.2 on `fal-ai/flux-2` and `fal-ai/flux-2-pro`:
 submit, poll the status URL, read the result, download each image at once. Personal models go as
 `loras=[{path, scale}]`. fal answers a flagged image with a black picture and `has_nsfw_concepts`;
-such an image is reported blocked."""
+such an image is reported blocked. Instant mode runs on `fal-ai/flux-pulid` (providers.fal.instant),
+upscaling and face restore on their own endpoints (providers.fal.enhance)."""
 
 import time
 
 from django.conf import settings
 
 from likeness.errors import ProviderError
-from providers.fal import enhance
+from providers.fal import enhance, instant
 from providers.fal.client import LABEL, app_url, completed_error, request
 from providers.interfaces import PERSONAL, ImageProvider, ImageRequest, ModelCheck, ProviderImage
 from providers.results import content_type_of, fetch, flagged, looks_flagged, wrong_count
@@ -42,9 +43,13 @@ class FalProvider(ImageProvider):
     label = LABEL
     operations = enhance.OPERATIONS
     multi_lora = True  # fal-ai/flux-lora: `loras` is a list, merged in one pass
+    offers_instant = True  # fal-ai/flux-pulid (providers.fal.instant)
 
     def enhance(self, request) -> ProviderImage:
         return enhance.enhance(self, request)
+
+    def instant(self, request: ImageRequest) -> list[ProviderImage]:
+        return instant.instant(self, request)
 
     def supports(self, request: ImageRequest) -> bool:
         if request.lora is not None:
@@ -53,8 +58,8 @@ class FalProvider(ImageProvider):
 
     def check_models(self, models: list[str]) -> list[ModelCheck]:
         """fal's platform API answers per endpoint id (`GET /v1/models?endpoint_id=...`)."""
-        ours = {model: (APP if model == PERSONAL else MODELS.get(model, ("",))[0])
-                for model in models}
+        named = {PERSONAL: APP, **instant.CATALOGUE}
+        ours = {model: named.get(model) or MODELS.get(model, ("",))[0] for model in models}
         wanted = sorted({endpoint for endpoint in ours.values() if endpoint})
         answer = call("GET", f"{settings.FAL_API_URL}/v1/models",
                       params=[("endpoint_id", endpoint) for endpoint in wanted]) if wanted else {}
@@ -132,20 +137,22 @@ class FalProvider(ImageProvider):
         if len(items) != request.num_images:
             raise wrong_count(LABEL, len(items), request.num_images)
         nsfw = list(output.get("has_nsfw_concepts") or [])
-        images = []
-        for offset, item in enumerate(items):
-            meta = {"provider_model": endpoint, "provider_request_id": request_id,
-                    "negative_prompt_sent": False}
-            if offset < len(nsfw) and nsfw[offset]:
-                # Never downloaded, never stored: the slot is refunded.
-                images.append(ProviderImage(b"", "", 0, 0, request.seed + offset,
-                                            {**meta, "blocked": "content_flagged"}))
-                continue
-            data, declared = fetch(item["url"], LABEL)
-            images.append(ProviderImage(
-                data=data, content_type=content_type_of(data, item.get("content_type", "")
-                                                        or declared),
-                width=item.get("width") or request.width,
-                height=item.get("height") or request.height,
-                seed=request.seed + offset, metadata=meta))
-        return images
+        meta = {"provider_model": endpoint, "provider_request_id": request_id,
+                "negative_prompt_sent": False}
+        return [self.picture(item, blocked=offset < len(nsfw) and bool(nsfw[offset]),
+                             seed=request.seed + offset, meta=dict(meta), width=request.width,
+                             height=request.height)
+                for offset, item in enumerate(items)]
+
+    def picture(self, item: dict, *, blocked: bool, seed: int, meta: dict, width: int,
+                height: int) -> ProviderImage:
+        """One image of fal's FLUX output, downloaded; a flagged one (`has_nsfw_concepts`) is
+        never downloaded, never stored, and comes back blocked: its slot is refunded."""
+        if blocked:
+            return ProviderImage(b"", "", 0, 0, seed, {**meta, "blocked": "content_flagged"})
+        data, declared = fetch(item["url"], LABEL)
+        return ProviderImage(
+            data=data, content_type=content_type_of(data, item.get("content_type", "")
+                                                    or declared),
+            width=item.get("width") or width, height=item.get("height") or height, seed=seed,
+            metadata=meta)

@@ -1,7 +1,9 @@
 """Replicate image generation through the official SDK (providers.replicate.client, pointed at
 REPLICATE_BASE_URL). A personal model trained on Replicate runs as predictions on its trained
 version; any other personal model runs on REPLICATE_LORA_MODEL with its weights URL. Outputs
-are deleted by Replicate after about an hour: each is downloaded at once."""
+are deleted by Replicate after about an hour: each is downloaded at once. Instant mode runs on
+REPLICATE_INSTANT_MODEL (providers.replicate.instant), upscaling and face restore on their own
+community models (providers.replicate.enhance)."""
 
 import logging
 import time
@@ -11,7 +13,7 @@ from django.conf import settings
 
 from likeness.errors import ProviderError
 from providers.interfaces import PERSONAL, ImageProvider, ImageRequest, ModelCheck, ProviderImage
-from providers.replicate import enhance
+from providers.replicate import enhance, instant
 from providers.replicate.client import classify, client
 from providers.results import content_type_of, fetch, flagged, looks_flagged, wrong_count
 
@@ -66,9 +68,13 @@ class ReplicateProvider(ImageProvider):
     name = "replicate"
     label = LABEL
     operations = enhance.OPERATIONS
+    offers_instant = True  # zsxkib/flux-pulid (providers.replicate.instant)
 
     def enhance(self, request) -> ProviderImage:
         return enhance.enhance(self, request)
+
+    def instant(self, request: ImageRequest) -> list[ProviderImage]:
+        return instant.instant(self, request)
 
     def supports(self, request: ImageRequest) -> bool:
         if request.lora is not None:
@@ -79,8 +85,8 @@ class ReplicateProvider(ImageProvider):
         """Replicate answers per model: `GET /v1/models/{owner}/{name}` (404: not served)."""
         api, checks = client(), []
         for model in models:
-            name = (settings.REPLICATE_LORA_MODEL if model == PERSONAL
-                    else MODELS.get(model, ("",))[0])
+            named = {PERSONAL: settings.REPLICATE_LORA_MODEL, **instant.catalogue()}
+            name = named.get(model) or MODELS.get(model, ("",))[0]
             if not name:
                 checks.append(ModelCheck(model, "", False, "not offered by this adapter"))
                 continue
@@ -137,12 +143,19 @@ class ReplicateProvider(ImageProvider):
         meta = {"provider_model": target if kind == "model" else request.lora.replicate_version,
                 "provider_request_id": prediction.id, "negative_prompt_sent": False,
                 "steps_sent": inputs.get("num_inference_steps")}
+        return self._downloaded(urls, meta, width=request.width, height=request.height,
+                                seed=request.seed)
+
+    def _downloaded(self, urls: list, meta: dict, *, width: int, height: int,
+                    seed: int) -> list[ProviderImage]:
+        """Each output URL downloaded at once (Replicate deletes outputs); image i was drawn
+        with seed + i."""
         images = []
         for offset, url in enumerate(urls):
             data, declared = fetch(str(url), LABEL)
             images.append(ProviderImage(
-                data=data, content_type=content_type_of(data, declared), width=request.width,
-                height=request.height, seed=request.seed + offset, metadata=dict(meta)))
+                data=data, content_type=content_type_of(data, declared), width=width,
+                height=height, seed=seed + offset, metadata=dict(meta)))
         return images
 
     def _start(self, kind: str, target: str, inputs: dict):

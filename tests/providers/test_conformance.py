@@ -26,6 +26,7 @@ from providers.interfaces import (
     ImageRequest,
     ProviderImage,
     Publisher,
+    Reference,
     Trainer,
     TrainingState,
 )
@@ -88,6 +89,23 @@ def test_every_image_provider_that_offers_versions_makes_them(name, operation, s
     assert isinstance(image, ProviderImage) and image.seed == 5
     with PILImage.open(io.BytesIO(image.data)) as picture:
         assert picture.size == (40 * scale, 30 * scale) == (image.width, image.height)
+
+
+@pytest.mark.parametrize("name", [n for n in registry.IMAGE_PROVIDERS
+                                  if registry.image_provider(n).offers_instant])
+def test_every_image_provider_that_offers_instant_mode_draws_from_the_photo(name, fakes):
+    """Instant mode: N images of the size asked, drawn with seeds seed..seed+N-1."""
+    provider = registry.image_provider(name)
+    implements(provider, ImageProvider, "instant")
+    asked = replace(REQUEST, width=512, height=384, num_images=2,
+                    reference=Reference(_photo(), "image/jpeg"))
+    images = provider.instant(asked)
+    assert [image.seed for image in images] == [asked.seed, asked.seed + 1]
+    for image in images:
+        assert isinstance(image, ProviderImage) and "blocked" not in image.metadata
+        assert image.content_type in ("image/png", "image/jpeg", "image/webp")
+        with PILImage.open(io.BytesIO(image.data)) as picture:
+            assert picture.size == (512, 384) == (image.width, image.height)
 
 
 # The ones behind a remote service (the local engine's transient errors are its own tests').
