@@ -25,7 +25,7 @@ from generation.styles import STYLES
 router = Router(tags=["Generations"])
 
 ERRORS = {401: ErrorOut, 402: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut,
-          422: ErrorOut, 429: ErrorOut}
+          422: ErrorOut, 429: ErrorOut, 503: ErrorOut}
 AspectRatio = Literal[tuple(ASPECT_RATIOS)]
 
 
@@ -62,7 +62,7 @@ class InstantOut(Schema):
                 f"by PuLID on FLUX.1 [dev] without training, while (or after) it trains; "
                 f"{INSTANT_MODEL.credits_per_image} credits per image, each scored for likeness "
                 "against the model's other photos. 402 insufficient_credits, 404 not_found for "
-                "a model that is not yours, 403 suspended, 403 private_mode, 409 "
+                "a model that is not yours, 403 suspended, 503 private_mode, 409 "
                 "consent_required for a person's model without consent for its photos, 422 "
                 "validation_error (details.field: prompt, photos, photo_ids, model_id) for a "
                 "pet, a model with no photo showing a face, instant mode switched off by the "

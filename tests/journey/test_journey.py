@@ -360,6 +360,22 @@ def test_customer_journey(journey_stack, browser, stripe_fake, axe_source, findi
     expect(page.locator("[data-original-link]")).to_have_attribute(
         "href", image_url.replace(base, ""))
 
+    # ----- instant mode: a preview drawn from the model's photos, priced before it is made
+    page.goto(model_url)
+    page.locator("[data-instant-link]").click()
+    page.wait_for_url("**/dashboard/instant/**")
+    expect(page.locator("[data-instant-price]")).to_contain_text("2 credits per image")
+    expect(page.locator("[data-instant-licence]")).to_contain_text("non-commercial")
+    page.select_option("select[name=num_images]", "1")
+    check(page, "instant", keyboard=True)
+    page.locator("[data-instant-submit]").click()
+    page.wait_for_url("**/dashboard/generations/**")
+    expect(page.locator("[data-instant]")).to_be_visible()
+    expect(page.locator("[data-slot-state=done] img")).to_have_count(1, timeout=60000)
+    credits_left -= 2
+    expect(page.locator(BALANCE).first).to_have_text(balance(credits_left))
+    check(page, "instant-done")
+
     # ----- upgrading the plan through the faked checkout
     page.get_by_role("link", name="Billing").first.click()
     page.locator("[data-checkout=creator]").click()

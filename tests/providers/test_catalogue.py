@@ -24,7 +24,7 @@ from tests.providers.test_image_providers import assert_exact_credits, finished,
 
 pytestmark = pytest.mark.django_db
 
-ALL = ["flux-schnell", "flux-dev", "flux-pro", "flux-2-dev", "flux-2-pro", "personal"]
+ALL = ["flux-schnell", "flux-dev", "flux-pro", "flux-2-dev", "flux-2-pro", "personal", "instant"]
 
 # provider -> {catalogue key: the provider's model id} for what each adapter offers.
 OFFERED = {
@@ -42,9 +42,11 @@ OFFERED = {
                   "flux-pro": "black-forest-labs/flux-1.1-pro",
                   "flux-2-dev": "black-forest-labs/flux-2-dev",
                   "flux-2-pro": "black-forest-labs/flux-2-pro",
-                  "personal": "black-forest-labs/flux-dev-lora"},
+                  "personal": "black-forest-labs/flux-dev-lora",
+                  "instant": "zsxkib/flux-pulid"},
     "fal": {"flux-dev": "fal-ai/flux-lora", "flux-2-dev": "fal-ai/flux-2",
-            "flux-2-pro": "fal-ai/flux-2-pro", "personal": "fal-ai/flux-lora"},
+            "flux-2-pro": "fal-ai/flux-2-pro", "personal": "fal-ai/flux-lora",
+            "instant": "fal-ai/flux-pulid"},
 }
 # One model each fake stops serving, and how.
 RETIRE = {
@@ -96,6 +98,10 @@ def test_check_providers_prints_what_each_provider_serves(fakes, settings):
     assert len(rows) == 4 * len(ALL)
     assert rows["together", "flux-2-pro"].served is False
     assert rows["replicate", "flux-2-pro"].served is True
+    # Instant mode (PuLID): asked like a model; fal and Replicate serve it, Together does not.
+    assert rows["fal", "instant"].served and rows["replicate", "instant"].served
+    assert not rows["together", "instant"].served and not rows["nebius", "instant"].served
+    assert any("Instant (PuLID" in ln and "non-commercial" in ln.lower() for ln in fal), fal
 
     out = io.StringIO()
     call_command("check_providers", "fal", "--json", stdout=out)
