@@ -88,7 +88,7 @@
     if (model && data.models && data.models[model.value]) list = list.concat(data.models[model.value]);
     if (style && style.value && data.styles && data.styles[style.value]) list = list.concat(data.styles[style.value]);
     if (!list.length) list = data.general || [];
-    box.querySelectorAll("button").forEach(function (b) { b.remove(); });
+    box.querySelectorAll("[data-suggestion]").forEach(function (b) { b.remove(); });
     list.slice(0, 5).forEach(function (text) {
       var button = document.createElement("button");
       button.type = "button";

@@ -4,8 +4,10 @@ a real web server and worker on the offline demo set-up, with billing on a FakeS
 landing → sign up (a mistake first: the form keeps its input) → verify the e-mail → create a
 model → upload photos (two refused, with their reasons) → try to train on the free credits
 (refused: not enough) → buy a credit pack through the faked checkout → train → watch the
-progress to ready → generate with the personal model and a style → the images appear live →
-favourite, share (the link opened signed out), download, bulk-download a ZIP → upgrade the plan
+progress to ready → generate with the personal model and a style (the prompt helper first) →
+the images appear live → favourite, share (the link opened signed out), download,
+bulk-download a ZIP → upscale an image and restore its face (new versions) → an instant
+preview from the model's photos → a pack run on the model → upgrade the plan
 through the faked checkout → the usage page → an API key, and GET /api/v1/me with it → export
 the data → delete the account. Training goes through the consent step: refused without it,
 then a selfie taken with the browser's camera (Chromium's fake camera, filming the person in the
@@ -273,6 +275,11 @@ def test_customer_journey(journey_stack, browser, stripe_fake, axe_source, findi
     style = page.locator("#field-style label").nth(1)
     style_name = style.locator("span").first.inner_text()
     style.click()
+    # The prompt helper first: a few words become a whole prompt (offline rules).
+    page.fill("textarea[name=prompt]", "beach sunset")
+    page.locator("[data-expand-url]").click()
+    expect(page.locator("textarea[name=prompt]")).to_have_value(
+        re.compile(r"woman.*beach.*sunset.{20,}", re.I | re.S))  # the subject, then the words
     page.fill("textarea[name=prompt]", "on a sunny balcony with a cup of coffee")
     page.locator("label:has(input[name=num_images][value='2'])").click()
     check(page, "generate", keyboard=True)
@@ -360,6 +367,17 @@ def test_customer_journey(journey_stack, browser, stripe_fake, axe_source, findi
     expect(page.locator("[data-original-link]")).to_have_attribute(
         "href", image_url.replace(base, ""))
 
+    # ----- and its face restored, a version of the same size for its own price
+    page.goto(image_url)
+    restore = page.locator("[data-operation=face_restore]")
+    expect(restore).to_contain_text("1 credit")
+    page.once("dialog", lambda dialog: dialog.accept())
+    restore.click()
+    page.wait_for_url("**/dashboard/generations/**")
+    expect(page.locator("[data-slot-state=done] img")).to_have_count(1, timeout=60000)
+    credits_left -= 1
+    expect(page.locator(BALANCE).first).to_have_text(balance(credits_left))
+
     # ----- instant mode: a preview drawn from the model's photos, priced before it is made
     page.goto(model_url)
     page.locator("[data-instant-link]").click()
@@ -375,6 +393,21 @@ def test_customer_journey(journey_stack, browser, stripe_fake, axe_source, findi
     credits_left -= 2
     expect(page.locator(BALANCE).first).to_have_text(balance(credits_left))
     check(page, "instant-done")
+
+    # ----- a pack: three pictures in one click, priced before, grouped on their own page
+    page.goto(base + "/dashboard/packs/")
+    check(page, "packs")
+    card = page.locator("[data-pack=cinematic-portraits]")
+    run = card.locator("button[type=submit]")
+    expect(run).to_contain_text("6 credits")
+    page.once("dialog", lambda dialog: dialog.accept())
+    run.click()
+    page.wait_for_url("**/dashboard/packs/runs/**")
+    expect(page.locator("#pack-run")).to_have_attribute("data-finished", "yes", timeout=90000)
+    expect(page.locator("[data-pack-item] img")).to_have_count(3)
+    credits_left -= 6
+    expect(page.locator(BALANCE).first).to_have_text(balance(credits_left))
+    check(page, "pack-run-done")
 
     # ----- upgrading the plan through the faked checkout
     page.get_by_role("link", name="Billing").first.click()
