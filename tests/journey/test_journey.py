@@ -8,7 +8,8 @@ progress to ready → generate with the personal model and a style (the prompt h
 the images appear live → favourite, share (the link opened signed out), download,
 bulk-download a ZIP → upscale an image and restore its face (new versions) → an instant
 preview from the model's photos → a pack run on the model → upgrade the plan
-through the faked checkout → the usage page → an API key, and GET /api/v1/me with it → export
+through the faked checkout → a child's model (the parent's statement) trained, and two people
+in one picture → the usage page → an API key, and GET /api/v1/me with it → export
 the data → delete the account. Training goes through the consent step: refused without it,
 then a selfie taken with the browser's camera (Chromium's fake camera, filming the person in the
 photos) that matches them.
@@ -33,9 +34,10 @@ from email import policy
 import pytest
 from playwright.sync_api import expect
 
+from tests import faces_data
 from tests.browser.camera import take_selfie
 from tests.journey.checks import SIZES, PageChecks, write_summary
-from tests.studio.photos import blurred_jpeg, person_jpeg
+from tests.studio.photos import blurred_jpeg, encode, person_jpeg, scene
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -409,13 +411,60 @@ def test_customer_journey(journey_stack, browser, stripe_fake, axe_source, findi
     expect(page.locator(BALANCE).first).to_have_text(balance(credits_left))
     check(page, "pack-run-done")
 
-    # ----- upgrading the plan through the faked checkout
+    # ----- upgrading the plan through the faked checkout (Pro: room for a second model)
     page.get_by_role("link", name="Billing").first.click()
-    page.locator("[data-checkout=creator]").click()
-    pay_at_fake_stripe(page, r"\$20\.00 a month")
-    reload_until(page, BALANCE, balance(credits_left + 200))
-    expect(page.get_by_text("Creator").first).to_be_visible()
-    check(page, "billing-creator")
+    page.locator("[data-checkout=pro]").click()
+    pay_at_fake_stripe(page, r"\$40\.00 a month")
+    credits_left += 400
+    reload_until(page, BALANCE, balance(credits_left))
+    expect(page.get_by_text("Pro", exact=True).first).to_be_visible()
+    check(page, "billing-pro")
+
+    # ----- two people in one picture: a second model (a child's, so the parent's statement is
+    # its consent) trained, then both in one prompt, with the warning about blending faces
+    page.goto(base + "/dashboard/models/new/")
+    page.fill("input[name=name]", "Kit")
+    page.click("label:has(input[value=child])")
+    page.get_by_role("button", name="Continue to photos").click()
+    page.wait_for_url("**/photos/")
+    expect(page.locator("form[data-upload-form]")).to_have_attribute("data-enhanced", "")
+    kit = []
+    for variant in range(1, 7):
+        kit.append(tmp_path / f"kit-{variant}.jpg")
+        kit[-1].write_bytes(encode(scene(variant, subject=faces_data.grace_hopper())))
+    page.set_input_files("input[name=files]", [str(path) for path in kit])
+    page.click("[data-upload-submit]")
+    expect(page.locator("[data-photo-grid] [data-photo]")).to_have_count(6, timeout=60000)
+    page.click("[data-continue]")
+    page.wait_for_url("**/review/")
+    page.locator("[data-consent-link]").click()
+    page.wait_for_url("**/consent/")
+    page.check("input[name=rights_confirmed]")
+    page.check("input[name=guardian_confirmed]")
+    check(page, "model-consent-guardian")
+    page.locator("[data-consent-submit]").click()
+    page.wait_for_url("**/review/")
+    expect(page.locator("[data-consent]")).to_have_attribute("data-consent", "verified")
+    page.get_by_role("button", name=re.compile("Start training")).click()
+    page.wait_for_url("**/dashboard/training/**")
+    expect(page.locator("#training-status")).to_have_attribute("data-status", "succeeded",
+                                                              timeout=60000)
+    credits_left -= 20
+    page.goto(base + "/dashboard/generate/")
+    page.locator("label", has=page.locator("input[name=base_model][value^='personal:']")
+                 ).filter(has_text="Jo").click()
+    page.locator("details[data-advanced] summary").click()
+    page.select_option("select[name=second_model]", label="Kit")
+    expect(page.get_by_text("Faces can blend into each other")).to_be_visible()
+    page.fill("textarea[name=prompt]", "having a picnic in a park, Jo on the left")
+    page.locator("label:has(input[name=num_images][value='1'])").click()
+    check(page, "generate-two-people")
+    page.get_by_role("button", name="Generate", exact=True).click()
+    page.wait_for_url("**/dashboard/generations/**")
+    expect(page.get_by_text("1 of 1 image made")).to_be_visible(timeout=60000)
+    expect(page.locator("[data-prompt-sent]")).to_contain_text("together")  # both people
+    credits_left -= 2
+    expect(page.locator(BALANCE).first).to_have_text(balance(credits_left))
 
     # ----- the usage page
     page.get_by_role("link", name="Usage").first.click()
@@ -436,7 +485,7 @@ def test_customer_journey(journey_stack, browser, stripe_fake, axe_source, findi
     with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 (localhost)
         me = json.load(response)
     assert me["email"] == EMAIL, me
-    assert json.dumps(me).count("creator") >= 1, me
+    assert me["plan"] == "pro", me
 
     # ----- exporting the data
     page.get_by_label("Account menu").click()
