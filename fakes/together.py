@@ -10,6 +10,13 @@ Errors `{"error": {"message", "type", "param", "code"}}`. Fields the API does no
 or `guidance_scale`, LoRAs only on the LoRA model. `GET /v1/models` lists the models served as a
 bare JSON array of `{id, object, type, display_name, ...}`; `retire(model)` stops serving one
 (404 `model_not_available` from then on).
+
+`POST /v1/chat/completions` (the prompt helper's LLM) takes `model` and `messages` (`{role:
+system|user|assistant|tool, content}`) and the spec's optional fields only (`stream` false: the
+fake does not stream), and answers `{id, object: "chat.completion", created, model, choices:
+[{index, message: {role: "assistant", content}, finish_reason}], usage}`. The content is
+`chat_template` with `{words}` the last user message (so a test sees the words went through);
+`reply_next(content)` answers the next chat with `content` instead ("" for an empty answer).
 """
 
 from __future__ import annotations
@@ -33,6 +40,16 @@ UNTUNABLE = ("black-forest-labs/FLUX.2-pro", "black-forest-labs/FLUX.2-max")  # 
 FIELDS = {"model", "prompt", "width", "height", "steps", "n", "seed", "negative_prompt",
           "guidance_scale", "response_format", "output_format", "image_loras", "image_url",
           "reference_images", "disable_safety_checker", "aspect_ratio"}
+CHAT_MODELS = ("meta-llama/Llama-3.3-70B-Instruct-Turbo",
+               "meta-llama/Meta-Llama-3.1-8B-Instruct-Turbo")
+# The fields of POST /v1/chat/completions (the API reference and the SDK's CompletionCreateParams).
+CHAT_FIELDS = {"model", "messages", "max_tokens", "stop", "temperature", "top_p", "top_k",
+               "context_length_exceeded_behavior", "repetition_penalty", "stream", "logprobs",
+               "echo", "n", "min_p", "presence_penalty", "frequency_penalty", "logit_bias",
+               "seed", "function_call", "response_format", "tools", "tool_choice", "safety_model",
+               "reasoning_effort", "reasoning", "chat_template_kwargs", "compliance"}
+CHAT_ROLES = ("system", "user", "assistant", "tool")
+CHAT_TEMPLATE = "{words}, soft golden light, shallow depth of field, 85mm photo"
 NSFW_MESSAGE = "Your request was flagged by our safety checker (NSFW content detected)."
 
 
@@ -50,6 +67,14 @@ class FakeTogether(FakeServer):
         self.generations: list[dict] = []  # {"request": body, "response": body}
         self._nsfw = 0
         self._nsfw_prompt = None
+        self.chats: list[dict] = []  # {"request": body, "response": body}
+        self.chat_template = CHAT_TEMPLATE
+        self._replies: list[str] = []
+
+    def reply_next(self, content: str, times: int = 1) -> None:
+        """The next `times` chat completions answer `content` ("" = an empty answer)."""
+        with self.lock:
+            self._replies += [content] * times
 
     def flag_nsfw_next(self, n: int = 1, prompt: str | None = None) -> None:
         """The next `n` requests without `disable_safety_checker` (only those with `prompt`,
@@ -62,12 +87,15 @@ class FakeTogether(FakeServer):
     @route("GET", r"/v1/models")
     def models(self, req: Request) -> Response:
         with self.lock:
-            served = [m for m in MODELS if m not in self.retired]
+            served = [m for m in MODELS + CHAT_MODELS if m not in self.retired]
         return json_response([{"id": m, "object": "model", "created": 1733000000,
-                               "type": "image", "display_name": m.split("/")[1],
-                               "organization": "Black Forest Labs", "link": None,
-                               "license": None, "context_length": None, "config": None,
-                               "pricing": {"base": 0.0}} for m in served])
+                               "type": "chat" if m in CHAT_MODELS else "image",
+                               "display_name": m.split("/")[1],
+                               "organization": ("Meta" if m in CHAT_MODELS
+                                                else "Black Forest Labs"),
+                               "link": None, "license": None,
+                               "context_length": 131072 if m in CHAT_MODELS else None,
+                               "config": None, "pricing": {"base": 0.0}} for m in served])
 
     # ----- auth, errors
 
@@ -95,6 +123,12 @@ class FakeTogether(FakeServer):
     def _invalid(self, message: str, param: str | None, status: int = 400) -> Response:
         return self.error_response(status, message, type="invalid_request_error", param=param)
 
+    def _unknown_model(self, model: str) -> Response:
+        return self.error_response(
+            404, f"Unable to access model {model}. Please visit "
+                 "https://api.together.ai/models to view the list of supported models.",
+            param="model", code="model_not_available")
+
     def _check_request(self, body: dict) -> Response | None:
         """The model, the prompt, the size and the count, as Together validates them."""
         model, prompt = body.get("model"), body.get("prompt")
@@ -105,10 +139,7 @@ class FakeTogether(FakeServer):
             return self._invalid(f"Unrecognized request argument supplied: {unknown[0]}",
                                  unknown[0])
         if model not in MODELS or model in self.retired:
-            return self.error_response(
-                404, f"Unable to access model {model}. Please visit "
-                     "https://api.together.ai/models to view the list of supported models.",
-                param="model", code="model_not_available")
+            return self._unknown_model(model)
         if not isinstance(prompt, str) or not prompt.strip():
             return self._invalid("prompt is required", "prompt")
         for name in ("width", "height"):
@@ -185,4 +216,68 @@ class FakeTogether(FakeServer):
                     "object": "list", "data": data}
         with self.lock:
             self.generations.append({"request": body, "response": response})
+        return json_response(response)
+
+    # ----- chat completions
+
+    def _check_chat(self, body: dict) -> Response | None:
+        """The model, the messages and the fields, as Together's schema has them."""
+        model, messages = body.get("model"), body.get("messages")
+        if not isinstance(model, str) or not model:
+            return self._invalid("model is required", "model")
+        if not isinstance(messages, list) or not messages:
+            return self._invalid("messages is required", "messages")
+        unknown = sorted(set(body) - CHAT_FIELDS)
+        if unknown:
+            return self._invalid(f"Unrecognized request argument supplied: {unknown[0]}",
+                                 unknown[0])
+        for message in messages:
+            if (not isinstance(message, dict) or message.get("role") not in CHAT_ROLES
+                    or not isinstance(message.get("content"), (str, list))):
+                return self._invalid("each message must be {role: system|user|assistant|tool, "
+                                     "content}", "messages", 422)
+        if body.get("stream"):
+            return self._invalid("stream is not supported by this fake", "stream")
+        for name, kind in (("max_tokens", int), ("n", int), ("seed", int), ("top_k", int),
+                           ("temperature", (int, float)), ("top_p", (int, float)),
+                           ("repetition_penalty", (int, float))):
+            value = body.get(name)
+            if value is not None and (not isinstance(value, kind) or isinstance(value, bool)):
+                return self._invalid(f"{name} has the wrong type", name, 422)
+        if model not in CHAT_MODELS or model in self.retired:
+            return self._unknown_model(model)
+        return None
+
+    @staticmethod
+    def _text(content) -> str:
+        if isinstance(content, str):
+            return content
+        return " ".join(part.get("text", "") for part in content if isinstance(part, dict))
+
+    @route("POST", r"/v1/chat/completions")
+    def chat(self, req: Request) -> Response:
+        body = self.body_json(req)
+        if not isinstance(body, dict):
+            return self._invalid("Request body must be a JSON object", None)
+        refused = self._check_chat(body)
+        if refused is not None:
+            return refused
+        words = next((self._text(m["content"]) for m in reversed(body["messages"])
+                      if m["role"] == "user"), "")
+        with self.lock:
+            content = (self._replies.pop(0) if self._replies
+                       else self.chat_template.format(words=words))
+        prompt_tokens = sum(len(self._text(m["content"]).split()) for m in body["messages"])
+        completion_tokens = len(content.split())
+        choices = [{"index": i, "message": {"role": "assistant", "content": content},
+                    "finish_reason": "stop", "logprobs": None}
+                   for i in range(body.get("n") or 1)]
+        response = {"id": random_id(18, "0123456789abcdef") + "-fake",
+                    "object": "chat.completion", "created": int(time.time()),
+                    "model": body["model"], "prompt": [], "choices": choices,
+                    "usage": {"prompt_tokens": prompt_tokens,
+                              "completion_tokens": completion_tokens,
+                              "total_tokens": prompt_tokens + completion_tokens}}
+        with self.lock:
+            self.chats.append({"request": body, "response": response})
         return json_response(response)

@@ -91,3 +91,49 @@ def test_timeout_malformed_and_expired(together_fake):
     url = client(together_fake).images.generate(model=LORA_MODEL, prompt="x").data[0].url
     together_fake.expire(url)
     assert httpx.get(url).status_code == 404
+
+
+CHAT_MODEL = "meta-llama/Llama-3.3-70B-Instruct-Turbo"
+MESSAGES = [{"role": "system", "content": "Write a photo prompt."},
+            {"role": "user", "content": "beach sunset"}]
+
+
+def test_chat_completions_echo_the_words(together_fake):
+    c = client(together_fake, max_retries=0)
+    answer = c.chat.completions.create(model=CHAT_MODEL, messages=MESSAGES, max_tokens=160,
+                                       temperature=0.7, top_p=0.9, seed=3)
+    assert answer.object == "chat.completion" and answer.model == CHAT_MODEL and answer.id
+    choice = answer.choices[0]
+    assert (choice.index, choice.message.role, choice.finish_reason) == (0, "assistant", "stop")
+    assert choice.message.content.startswith("beach sunset, ")
+    usage = answer.usage
+    assert usage.total_tokens == usage.prompt_tokens + usage.completion_tokens > 0
+    assert together_fake.chats[-1]["request"]["max_tokens"] == 160
+    listed = {m["id"]: m["type"] for m in httpx.get(together_fake.url + "/v1/models", headers={
+        "Authorization": f"Bearer {together_fake.token}"}).json()}
+    assert listed[CHAT_MODEL] == "chat" and listed[LORA_MODEL] == "image"
+
+    together_fake.reply_next("")
+    assert c.chat.completions.create(model=CHAT_MODEL, messages=MESSAGES).choices[0] \
+        .message.content == ""
+
+
+def test_chat_completions_are_strict(together_fake):
+    c = client(together_fake, max_retries=0)
+    with pytest.raises(together.BadRequestError) as err:
+        c.chat.completions.create(model=CHAT_MODEL, messages=MESSAGES,
+                                  extra_body={"temprature": 0.5})
+    assert err.value.body["error"]["param"] == "temprature"
+    with pytest.raises(together.UnprocessableEntityError):
+        c.chat.completions.create(model=CHAT_MODEL, messages=[{"role": "robot", "content": "x"}])
+    with pytest.raises(together.BadRequestError):
+        c.chat.completions.create(model=CHAT_MODEL, messages=[])
+    with pytest.raises(together.NotFoundError) as err:
+        c.chat.completions.create(model="nope/llm", messages=MESSAGES)
+    assert err.value.body["error"]["code"] == "model_not_available"
+    with pytest.raises(together.NotFoundError):  # an image model is no chat model
+        c.chat.completions.create(model=LORA_MODEL, messages=MESSAGES)
+    together_fake.fail(503, path="/chat/completions")
+    with pytest.raises(together.InternalServerError):
+        c.chat.completions.create(model=CHAT_MODEL, messages=MESSAGES)
+    assert not together_fake.chats
