@@ -27,6 +27,10 @@ GENERATION_LORA_URL_SECONDS = env_int("GENERATION_LORA_URL_SECONDS", 3600)
 # training needed. Its face models (InsightFace's) are licensed for non-commercial research
 # only: an operator selling the service sets 0 unless their provider's terms cover it.
 INSTANT_MODE = env_bool("INSTANT_MODE", True)
+# The prompt helper ("Write it for me", POST /prompts/expand) asks this Together AI chat model
+# when TOGETHER_API_KEY is set too (e.g. meta-llama/Llama-3.3-70B-Instruct-Turbo); empty: the
+# offline rules only. Any failure of the model falls back to the rules.
+PROMPT_HELPER_MODEL = env("PROMPT_HELPER_MODEL", "").strip()
 
 # --- Likeness (generation.likeness) ---------------------------------------------------------
 # With the likeness guarantee on, an image of a personal model scoring under LIKENESS_MIN_SCORE
