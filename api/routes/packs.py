@@ -82,7 +82,9 @@ def get_run(request: HttpRequest, run_id: str):
              summary="Write a prompt from a few words", tags=["Generations"],
              description="The prompt helper: a few words (\"beach sunset, happy\") become a "
                          "full prompt for the personal model's subject (model_id) and the "
-                         "style, offline. Costs nothing. 422 without words.")
+                         "style, by offline rules, or by an LLM where the operator set "
+                         "PROMPT_HELPER_MODEL (falling back to the rules). Costs nothing. "
+                         "422 without words.")
 def expand_prompt(request: HttpRequest, payload: ExpandIn):
     model = personal_model_for(request.auth, payload.model_id) if payload.model_id else None
     try:
