@@ -17,7 +17,7 @@ from gallery.archive import archive_response, download_name
 from gallery.filters import account_images, page
 from gallery.forms import LIKENESS_FLOORS, GalleryFilterForm
 from generation import versions
-from generation.catalogue import BASE_MODELS
+from generation.catalogue import BASE_MODELS, INSTANT_MODEL
 from generation.models import Image
 from generation.views import vary
 from likeness.errors import InvalidCursor, show
@@ -90,7 +90,8 @@ def _detail_context(request, image: Image) -> dict:
         "negative_prompt": stored.get("negative_prompt") or "",
         "credits": stored.get("credits"),
     }
-    model = BASE_MODELS.get(meta["base_model"])
+    model = BASE_MODELS.get(meta["base_model"]) or (
+        INSTANT_MODEL if meta["base_model"] == INSTANT_MODEL.id else None)
     newer, older = _neighbours(image)
     return {
         "image": image, "meta": meta, "model_name": model.name if model else meta["base_model"],

@@ -165,3 +165,17 @@ def create_instant(user, model_id, *, prompt, num_images=1, aspect_ratio="1:1", 
                       reference=f"gen:{generation.id}:reserve")
         enqueue(run_instant, str(generation.id))
     return generation
+
+
+def vary(user, image) -> Generation:
+    """Another instant image like `image` (an instant one) with a new seed, from the same photo
+    when it is still kept: one image, charged like any other."""
+    if image.personal_model_id is None:
+        raise ModelNotFound("The personal model of this image no longer exists.")
+    generation = image.generation
+    photo = ((image.metadata or {}).get("instant") or {}).get("reference_photo")
+    kept = photo and TrainingPhoto.objects.filter(pk=photo, model_id=image.personal_model_id,
+                                                  face_box__isnull=False).exists()
+    return create_instant(user, image.personal_model_id, prompt=generation.prompt,
+                          num_images=1, aspect_ratio=image.aspect_ratio,
+                          style=generation.style or None, photo_ids=[photo] if kept else None)

@@ -2,12 +2,15 @@
 price and the form (generation.instant decides; a refusal is shown on the form and changes
 nothing), then the generation's own page follows the images as they arrive."""
 
+import uuid
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 
 from generation.catalogue import ASPECT_RATIOS, INSTANT_MAX_REFERENCES, INSTANT_MODEL
 from generation.instant import LICENCE_NOTE, create_instant, usable_photos, why_not
+from generation.models import Image
 from generation.styles import STYLES
 from likeness.errors import DomainError, InsufficientCredits
 from studio.models import PersonalModel
@@ -20,6 +23,7 @@ def instant(request, pk):
     model = get_object_or_404(PersonalModel, pk=pk, user=request.user)
     error, values = "", {"prompt": DEFAULT_PROMPT, "num_images": 2, "aspect_ratio": "1:1",
                          "style": "", "photo_ids": []}
+    values.update(_from_image(request, model))  # "Use these settings" of an instant image
     if request.method == "POST":
         values = {"prompt": request.POST.get("prompt", ""),
                   "num_images": _number(request.POST.get("num_images")),
@@ -45,6 +49,26 @@ def instant(request, pk):
         "styles": STYLES.values(), "max_references": INSTANT_MAX_REFERENCES,
         "counts": range(1, 5),
     }, status=422 if error else 200)
+
+
+def _from_image(request, model) -> dict:
+    """The settings of one of this model's instant images (?image=<id>), else nothing."""
+    image = (Image.objects.select_related("generation")
+             .filter(pk=_uuid(request.GET.get("image")), user=request.user,
+                     personal_model=model, operation="instant").first())
+    if image is None:
+        return {}
+    photo = ((image.metadata or {}).get("instant") or {}).get("reference_photo")
+    return {"prompt": image.generation.prompt, "num_images": 1,
+            "aspect_ratio": image.aspect_ratio, "style": image.generation.style,
+            "photo_ids": [photo] if photo else []}
+
+
+def _uuid(value):
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
 
 
 def _number(value) -> int | str:

@@ -9,6 +9,7 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from generation import instant
 from generation.actions import ModelNotFound, create_batch, create_generation, vary_seed
 from generation.catalogue import (
     ASPECT_RATIOS,
@@ -128,7 +129,8 @@ def vary(request, pk, *, back: str):
     image = get_object_or_404(Image.objects.select_related("generation"), pk=pk,
                               user=request.user)
     try:
-        generation = vary_seed(request.user, image)
+        generation = (instant.vary(request.user, image) if image.operation == "instant"
+                      else vary_seed(request.user, image))
     except ModelNotFound:
         messages.error(request, "The personal model of this image no longer exists.")
     except DomainError as exc:

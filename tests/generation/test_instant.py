@@ -262,3 +262,25 @@ def test_the_api_makes_an_instant_preview(model, run_jobs, bob):
     theirs = key_client(bob).post(url, {"prompt": "x"}, content_type="application/json")
     assert theirs.status_code == 404
     assert get_balance(model.user) == before
+
+
+def test_vary_seed_and_use_these_settings_stay_in_instant_mode(model, alice_client, run_jobs):
+    generation = instant.create_instant(model.user, model.pk, prompt="by a lighthouse",
+                                        aspect_ratio="4:5")
+    run_jobs()
+    image = generation.images.get()
+    photo = image.metadata["instant"]["reference_photo"]
+    page = alice_client.get(reverse("generation_detail", args=[generation.pk])).content.decode()
+    settings_url = f'{reverse("instant", args=[model.pk])}?image={image.pk}'
+    assert f'href="{settings_url}"' in page
+    prefilled = alice_client.get(settings_url).content.decode()
+    assert "by a lighthouse</textarea>" in prefilled
+    assert re.search(rf'value="{photo}" checked', prefilled)
+    assert re.search(r'<option value="4:5" selected', prefilled)
+    before = get_balance(model.user)
+    response = alice_client.post(reverse("image_vary", args=[image.pk]))
+    again = Generation.objects.exclude(pk=generation.pk).get()
+    assert response.status_code == 302 and again.operation == "instant"
+    assert again.references == [photo]  # the same photo, a new seed
+    assert again.prompt == "by a lighthouse" and again.aspect_ratio == "4:5"
+    assert get_balance(model.user) == before - PRICE
