@@ -10,8 +10,9 @@ from providers.together.images import LABEL, TogetherProvider
 
 
 def available() -> bool:
-    """Whether a Together key is set (the helper asks only then)."""
-    return bool(settings.TOGETHER_API_KEY)
+    """Whether a Together key is set (the helper asks only then); never in PRIVATE_MODE, where
+    the customer's words stay inside the installation (providers.private)."""
+    return bool(settings.TOGETHER_API_KEY) and not settings.PRIVATE_MODE
 
 
 def complete(model: str, system: str, user: str, *, max_tokens: int = 160,

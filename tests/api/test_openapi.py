@@ -19,6 +19,7 @@ EXPECTED = {
     "/api/v1/images/{image_id}/thumbnail": {"get"},
     "/api/v1/images/{image_id}/upscale": {"post"},
     "/api/v1/images/{image_id}/restore-face": {"post"},
+    "/api/v1/models/{model_id}/instant": {"post"},
     "/api/v1/models": {"get", "post"},
     "/api/v1/models/{model_id}": {"get", "delete"},
     "/api/v1/models/{model_id}/photos": {"get", "post"},

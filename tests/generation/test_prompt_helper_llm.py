@@ -64,6 +64,9 @@ def test_without_a_model_or_a_key_no_request_is_made(together, settings):
         settings.TOGETHER_API_KEY = together.token
         expand(" ,, ")
     assert not together.calls("POST")
+    settings.PRIVATE_MODE = True  # the customer's words stay inside the installation
+    assert expand("beach sunset", **WOMAN) == by_rules("beach sunset", **WOMAN)
+    assert not together.calls("POST")
 
 
 @pytest.mark.parametrize("fault", ["5xx", "timeout", "empty", "refusal", "lost words",
