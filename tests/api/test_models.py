@@ -169,7 +169,8 @@ def test_openapi_documents_the_model_operations(client):
         if path.startswith("/api/v1/models"):
             for method, operation in operations.items():
                 expected = ["Training"] if path.endswith(("/train", "/cancel")) else [
-                    "Packs"] if "/packs/" in path else ["Personal models"]
+                    "Packs"] if "/packs/" in path else [
+                    "Generations"] if path.endswith("/instant") else ["Personal models"]
                 assert operation["tags"] == expected, (method, path)
                 assert operation.get("summary"), (method, path)
                 assert "404" in operation["responses"] or path == "/api/v1/models", (method, path)

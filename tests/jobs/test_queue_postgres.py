@@ -96,12 +96,17 @@ def wait_for(condition, timeout, what):
 def test_workers_on_postgres_share_tasks_and_none_runs_twice(pg_site, tmp_path):
     runs = tmp_path / "runs.txt"
     count = 240
+    # Every worker is up (each thread's heartbeat row is there) before any task is queued: on a
+    # busy machine one process can take seconds longer to start, and two quick ones would have
+    # run everything before it polled once.
+    for number in range(1, 4):
+        pg_site.start_worker(number, threads=3)
+    wait_for(lambda: pg_site.query("SELECT count(*) FROM jobs_workerheartbeat")[0][0] >= 9,
+             90, "3 workers x 3 threads to start")
     pg_site.manage("shell", "-c", (
         "from cluster.tasks import touch\n"
         f"for n in range({count}):\n"
         f"    touch.enqueue(f't{{n}}', 0.0, {str(runs)!r}, 0.01)\n"))
-    for number in range(1, 4):
-        pg_site.start_worker(number, threads=3)
 
     def lines():
         return runs.read_text().splitlines() if runs.exists() else []
