@@ -108,9 +108,9 @@ def clean_request(*, prompt, aspect_ratio=DEFAULT_ASPECT_RATIO, num_images=1,
     }
 
 
-def personal_model_for(user, model_id):
-    """The caller's ready, usable personal model. ModelNotFound for an unknown id or another
-    account's; Conflict when it is not trained yet; LimitReached beyond the plan's slots."""
+def owned_model(user, model_id) -> PersonalModel:
+    """The caller's personal model in any state; ModelNotFound for an unknown id or another
+    account's."""
     try:
         pk = uuid.UUID(str(model_id))
     except ValueError:
@@ -118,6 +118,13 @@ def personal_model_for(user, model_id):
     model = PersonalModel.objects.filter(user=user, pk=pk).first()
     if model is None:
         raise ModelNotFound("No personal model with this id.")
+    return model
+
+
+def personal_model_for(user, model_id):
+    """The caller's ready, usable personal model. ModelNotFound for an unknown id or another
+    account's; Conflict when it is not trained yet; LimitReached beyond the plan's slots."""
+    model = owned_model(user, model_id)
     if model.status != PersonalModel.Status.READY or not (
             model.weights or model.provider_version or model.hf_repo_id):
         raise Conflict(f"The personal model {model.name!r} is not ready yet "

@@ -15,14 +15,13 @@ prompt policy reads the prompt as for the model itself (a child's model: strict)
 operator switches the mode off with INSTANT_MODE=0 (its face models are non-commercial)."""
 
 import random
-import uuid
 
 from django.conf import settings
 from django.db import transaction
 
 from credits import actions as credits
 from generation import policy
-from generation.actions import ModelNotFound, clean_request
+from generation.actions import ModelNotFound, clean_request, owned_model
 from generation.catalogue import (
     INSTANT_MAX_REFERENCES,
     INSTANT_MODEL,
@@ -50,19 +49,6 @@ def enabled() -> bool:
     return settings.INSTANT_MODE
 
 
-def model_for(user, model_id) -> PersonalModel:
-    """The caller's model in any state (ModelNotFound for an unknown id or another
-    account's): instant mode is for models still training too."""
-    try:
-        pk = uuid.UUID(str(model_id))
-    except ValueError:
-        raise ModelNotFound("No personal model with this id.")
-    model = PersonalModel.objects.filter(user=user, pk=pk).first()
-    if model is None:
-        raise ModelNotFound("No personal model with this id.")
-    return model
-
-
 def usable_photos(model: PersonalModel) -> list[TrainingPhoto]:
     """The model's photos instant mode may draw from, the best faces first: a face found, not
     someone else's (studio.identity), largest face and sharpest first."""
@@ -76,22 +62,28 @@ def usable_photos(model: PersonalModel) -> list[TrainingPhoto]:
     return sorted(photos, key=lambda p: (-quality(p), str(p.pk)))
 
 
-def why_not(model: PersonalModel) -> str:
-    """Why instant mode cannot run on this model now, in words ("" when it can)."""
+def refusal(model: PersonalModel):
+    """Why instant mode cannot run on this model now, as the error to raise (None when it
+    can): the page shows its message, create_instant raises it."""
     if not enabled():
-        return "The operator has switched instant mode off."
+        return InvalidInput("model_id", "The operator has switched instant mode off.")
     if model.subject_class not in INSTANT_SUBJECTS:
-        return "Instant mode draws people's faces; a pet needs its trained model."
+        return InvalidInput("model_id", "Instant mode draws people's faces; a pet needs its "
+                                        "trained model.")
     if model.is_suspended:
-        return "The operator suspended this model."
+        return Suspended("The operator suspended this model.", model_id=str(model.pk))
     if not usable_photos(model):
-        return "Instant mode needs at least one photo of the model with a clear face."
+        return InvalidInput("photos", "Instant mode needs at least one photo of the model with "
+                                      "a clear face.")
     if consent.required(model) and consent.current(model) is None:
-        return ("Instant mode uses the person's photos: give the consent for them first, as a "
-                "training needs.")
+        return ConsentRequired("Instant mode uses the person's photos: give the consent for "
+                               "them first, as a training needs.",
+                               consent_status=consent.status(model),
+                               method=consent.method_for(model))
     if not can_instant():
-        return "No configured image provider offers instant mode right now."
-    return ""
+        return InvalidInput("model_id", "No configured image provider offers instant mode "
+                                        "right now.")
+    return None
 
 
 def choose(model: PersonalModel, photo_ids) -> list[TrainingPhoto]:
@@ -112,21 +104,6 @@ def choose(model: PersonalModel, photo_ids) -> list[TrainingPhoto]:
     return [by_id[p] for p in wanted]
 
 
-def check(model: PersonalModel) -> None:
-    """Raise why instant mode cannot run on this model, before anything is charged."""
-    reason = why_not(model)
-    if not reason:
-        return
-    if model.is_suspended:
-        raise Suspended(reason, model_id=str(model.pk))
-    if consent.required(model) and consent.current(model) is None and enabled() \
-            and model.subject_class in INSTANT_SUBJECTS and usable_photos(model):
-        raise ConsentRequired(reason, consent_status=consent.status(model),
-                              method=consent.method_for(model))
-    field = "photos" if "photo" in reason else "model_id"
-    raise InvalidInput(field, reason)
-
-
 def prompt_as_sent(prompt: str, model: PersonalModel, style: str = "") -> str:
     """PuLID knows the person from the photo: the prompt names only what they are."""
     subject = "person" if model.subject_class == "child" else model.subject_class
@@ -139,10 +116,12 @@ def create_instant(user, model_id, *, prompt, num_images=1, aspect_ratio="1:1", 
     """Check, reserve the price and queue the job, all or nothing. Raises ModelNotFound,
     InvalidInput, ConsentRequired, Suspended, PromptRefused, PrivateModeRefused or
     credits.InsufficientCredits, in which case nothing was recorded or charged."""
-    model = model_for(user, model_id)
+    model = owned_model(user, model_id)  # in any state: also while it trains
     cleaned = clean_request(prompt=prompt, num_images=num_images, aspect_ratio=aspect_ratio,
                             style=style, seed=seed)
-    check(model)
+    error = refusal(model)
+    if error is not None:
+        raise error
     references = choose(model, photo_ids)
     refuse_route(INSTANT)  # PRIVATE_MODE: refused before any charge
     sent = prompt_as_sent(cleaned["prompt"], model, cleaned["style"])

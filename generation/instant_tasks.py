@@ -132,7 +132,7 @@ def _make_slot(generation: Generation, index: int, photos: list, providers):
         result = routing.instant(request, providers)
         (made,) = result.images
     except ProviderError as exc:
-        _learn(exc)
+        catalogue.learn_from_tries(getattr(exc, "tries", None))
         if exc.transient:
             logger.warning("instant %s image %d: %s", generation.id, index, exc)
             results.set_slot(generation, index, "queued")
@@ -160,9 +160,3 @@ def _image(generation: Generation, index: int, photo: TrainingPhoto, made, resul
                         score=score)
     image.operation = "instant"
     return image
-
-
-def _learn(exc: ProviderError) -> None:
-    for tried in getattr(exc, "tries", None) or []:
-        if tried.get("code") == "model_unavailable":
-            catalogue.learn_unavailable(tried["provider"], tried["model"], "", tried["message"])

@@ -9,10 +9,10 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 
 from generation.catalogue import ASPECT_RATIOS, INSTANT_MAX_REFERENCES, INSTANT_MODEL
-from generation.instant import LICENCE_NOTE, create_instant, usable_photos, why_not
+from generation.instant import LICENCE_NOTE, create_instant, refusal, usable_photos
 from generation.models import Image
 from generation.styles import STYLES
-from likeness.errors import DomainError, InsufficientCredits
+from likeness.errors import ConsentRequired, DomainError, InsufficientCredits
 from studio.models import PersonalModel
 
 DEFAULT_PROMPT = "a portrait photo, soft natural light, looking at the camera"
@@ -40,11 +40,12 @@ def instant(request, pk):
         else:
             messages.success(request, "Your instant preview is on its way.")
             return redirect("generation_detail", pk=generation.pk)
-    photos = usable_photos(model)
+    photos, refused = usable_photos(model), refusal(model)
     chosen = set(values["photo_ids"]) or {str(p.pk) for p in photos[:INSTANT_MAX_REFERENCES]}
     return render(request, "generation/instant.html", {
         "model": model, "photos": photos, "chosen": chosen, "values": values,
-        "error": error, "reason": why_not(model), "licence_note": LICENCE_NOTE,
+        "error": error, "reason": refused.message if refused else "",
+        "needs_consent": isinstance(refused, ConsentRequired), "licence_note": LICENCE_NOTE,
         "credits_per_image": INSTANT_MODEL.credits_per_image, "aspect_ratios": ASPECT_RATIOS,
         "styles": STYLES.values(), "max_references": INSTANT_MAX_REFERENCES,
         "counts": range(1, 5),

@@ -229,10 +229,7 @@ def _make_missing_images(generation: Generation, request: ImageRequest, provider
 
 def _handle(generation: Generation, kind: str, index: int, payload):
     """One report from a pool thread; a transient error to retry later, or None."""
-    for tried in getattr(payload, "tries", None) or []:  # results and routing errors
-        if tried.get("code") == "model_unavailable":
-            catalogue.learn_unavailable(tried["provider"], tried["model"], "",
-                                        tried["message"])
+    catalogue.learn_from_tries(getattr(payload, "tries", None))  # results and routing errors
     if kind == "saving":
         set_slot(generation, index, "saving")
         if generation.provider != payload.provider.name:

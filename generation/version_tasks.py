@@ -50,7 +50,7 @@ def run_version(generation_id: str):
     try:
         image = make_version(generation, providers)
     except ProviderError as exc:
-        _learn(exc)
+        catalogue.learn_from_tries(getattr(exc, "tries", None))
         logger.warning("version %s: %s (%s)", generation.id, exc, exc.code)
         _retry_or_refund(generation, exc)
         return
@@ -77,10 +77,6 @@ def _refusal(generation: Generation) -> str:
     return ""
 
 
-def _learn(exc: ProviderError) -> None:
-    for tried in getattr(exc, "tries", None) or []:
-        if tried.get("code") == "model_unavailable":
-            catalogue.learn_unavailable(tried["provider"], tried["model"], "", tried["message"])
 
 
 def transport(source: Image) -> tuple[bytes, str]:

@@ -53,6 +53,14 @@ def learn_unavailable(provider: str, model: str, provider_model: str, detail: st
            source=ServedModel.Source.REQUEST)
 
 
+def learn_from_tries(tries) -> None:
+    """Learn from a routing's failed attempts (Result.tries / RoutingFailed.tries) which
+    providers answered that they do not serve the model."""
+    for tried in tries or []:
+        if tried.get("code") == "model_unavailable":
+            learn_unavailable(tried["provider"], tried["model"], "", tried["message"])
+
+
 def ask(provider: str, models: list[str]) -> Answer:
     """Ask one provider about these models and remember the answer; a provider that cannot
     be asked (down, key refused) teaches nothing and keeps what was known."""
