@@ -30,7 +30,7 @@ class Site:
                         PYTHONUNBUFFERED="1")
         self.processes: list[subprocess.Popen] = []
 
-    def manage(self, *args, timeout=60):
+    def manage(self, *args, timeout=300):  # a whole Django start: slow on a busy machine
         return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=self.env,
                               capture_output=True, text=True, timeout=timeout, check=True)
 

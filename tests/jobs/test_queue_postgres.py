@@ -129,6 +129,9 @@ def test_recurring_tasks_are_queued_once_however_many_workers_race(pg_site):
     # 3 processes x 4 threads: 12 heartbeats call the scheduler several times a second.
     for number in range(1, 4):
         pg_site.start_worker(number, threads=4)
+    # All twelve beating before the race is judged (a busy machine starts the third late).
+    wait_for(lambda: pg_site.query("SELECT count(*) FROM jobs_workerheartbeat")[0][0] == 12,
+             120, "the twelve worker threads' heartbeats")
     wait_for(lambda: pg_site.query(
         "SELECT count(*) FROM jobs_recurringtask WHERE last_run_at IS NOT NULL")[0][0] >= 3,
         60, "the recurring tasks to be scheduled")

@@ -108,7 +108,7 @@ def test_a_training_whose_worker_dies_every_time_is_given_up_and_refunded(site,
         site.wait_for(hung(attempt), 90, f"worker {attempt} to ask Replicate to train")
         os.kill(worker.pid, signal.SIGKILL)
         assert worker.wait(timeout=10) == -signal.SIGKILL
-        site.wait_for(lease_over, 30, "the run's lease to run out")
+        site.wait_for(lease_over, 120, "the run's lease to run out")
 
     site.start_worker("w3")
     site.wait_for(lambda: site.query("SELECT status FROM studio_trainingrun")[0][0] == "failed",

@@ -56,7 +56,7 @@ def test_a_worker_killed_mid_job_loses_nothing(site):
         status, images = generation_state(site, generation_id)
         return status == "running" and images >= 1
 
-    site.wait_for(first_image_stored, 30, "the first worker to store an image")
+    site.wait_for(first_image_stored, 120, "the first worker to store an image")
     os.kill(first.pid, signal.SIGKILL)
     assert first.wait(timeout=10) == -signal.SIGKILL
     status, images = generation_state(site, generation_id)
@@ -84,15 +84,15 @@ def test_sigterm_stops_a_worker_cleanly(site, busy):
         generation_id = create_generation(site, num_images=1)
     worker = site.start_worker(worker_id)
     site.wait_for(lambda: site.query("SELECT 1 FROM jobs_workerheartbeat WHERE worker_id = ?",
-                                     worker_id), 30, "the worker's first heartbeat",
+                                     worker_id), 120, "the worker's first heartbeat",
                   poll=0.01)  # soon after, to stop it while it is still starting up
     if busy:
-        site.wait_for(lambda: generation_state(site, generation_id)[0] == "running", 30,
+        site.wait_for(lambda: generation_state(site, generation_id)[0] == "running", 120,
                       "the job to start")
 
     worker.send_signal(signal.SIGTERM)
 
-    assert worker.wait(timeout=30) == 0, site.log(worker_id)
+    assert worker.wait(timeout=120) == 0, site.log(worker_id)
     assert site.query("SELECT worker_id FROM jobs_workerheartbeat") == []
     if busy:
         # The job in hand was finished before the worker left.

@@ -83,7 +83,9 @@ def pay_at_fake_stripe(page, price_label):
 def new_context(browser, size="desktop", theme="light", **kwargs):
     context = browser.new_context(viewport=SIZES[size], color_scheme=theme,
                                   accept_downloads=True, **kwargs)
-    context.set_default_timeout(15000)
+    # A click that waits for the server (a selfie checked, a form saved) can take long on a
+    # machine kept busy by other suites: the wait is generous, the checks are not.
+    context.set_default_timeout(60000)
     return context
 
 
