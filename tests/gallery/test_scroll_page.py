@@ -1,5 +1,5 @@
-"""The infinite scroll's pages stay cheap: the filter menus' options are read only when the
-form is shown, the queries do not grow with the page, and each card's links are those
+"""The infinite scroll's pages stay cheap: the filter menus' options (and the credit balance)
+are read only when shown, the queries do not grow with the page, and each card's links are those
 {% url %} makes (gallery_urls.image_url reverses them once a page)."""
 
 import re
@@ -11,6 +11,7 @@ from django.template import Context, Template
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from credits.actions import get_balance, grant
 from gallery import filters as listing
 from generation.models import Image
 from tests.factories import make_generation, make_personal_model
@@ -35,9 +36,12 @@ def next_page(body: str) -> str:
 
 def test_a_scroll_page_reads_no_menu_and_a_fixed_number_of_queries(alice, alice_client):
     make_personal_model(alice, name="Zed")
+    grant(alice, 1234, reason="test", reference="scroll-test")
     rows(alice, 3 * listing.PAGE_SIZE + 5)
     first = alice_client.get(reverse("gallery")).content.decode()
     assert "Zed" in first and "Any pack" in first  # the full page shows the menus
+    balance = f"{get_balance(alice):,}"
+    assert re.search(rf'id="credit-balance">\s*{balance}\s*<', first), "and the balance"
     counts, url = [], next_page(first)
     for _ in range(2):
         with CaptureQueriesContext(connection) as queries:
@@ -47,6 +51,7 @@ def test_a_scroll_page_reads_no_menu_and_a_fixed_number_of_queries(alice, alice_
         assert "<html" not in body and "Zed" not in body
         sql = " ".join(q["sql"] for q in queries)
         assert "studio_personalmodel" not in sql and "generation_pack" not in sql
+        assert "credits_creditaccount" not in sql  # no balance shown, none read
         counts.append(len(queries))
         url = next_page(body)
     assert counts[0] == counts[1], counts
