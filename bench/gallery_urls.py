@@ -44,8 +44,9 @@ def bare_fragment(request):
     return HttpResponse(_template().render({}))
 
 
+# After the product's, so their requests walk the same URL conf as the gallery's do.
 urlpatterns = [
+    *product,
     path("bench/ninja/", bare.urls),
     path("bench/fragment", bare_fragment),
-    *product,
 ]
