@@ -238,6 +238,30 @@ def profile(label: str, client: Client, path: str, headers: dict, view: tuple[st
         print(f"    {tt / total:6.1%}  {calls:>8}  {short}:{lineno}({name})")
 
 
+def wait_for(server: subprocess.Popen, port: int):
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if get(port, "/healthz", {})[0] == 200:
+                return
+        except OSError:
+            pass
+        assert time.monotonic() < deadline and server.poll() is None, \
+            (RUN_DIR / "gunicorn.log").read_text()[-3000:]
+        time.sleep(0.2)
+
+
+def profile_both(key: str, session_key: str, fragment: str):
+    api_client = Client(HTTP_AUTHORIZATION=f"Bearer {key}")
+    web_client = Client()
+    web_client.cookies[settings.SESSION_COOKIE_NAME] = session_key
+    profile("the gallery API page", api_client, API_PATH, {},
+            ("api/routes/images.py", "list_images"))
+    profile("the gallery fragment", web_client, fragment, {"HTTP_HX_REQUEST": "true"},
+            ("gallery/views.py", "gallery"))
+    print(flush=True)
+
+
 def main():
     database = connection.vendor
     print(f"database: {database}; {ARGS.images:,} images; {ARGS.connections} connections, "
@@ -260,16 +284,7 @@ def main():
     try:
         port = free_port()
         server = start_gunicorn(port, server_env(port))
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if get(port, "/healthz", {})[0] == 200:
-                    break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline and server.poll() is None, \
-                (RUN_DIR / "gunicorn.log").read_text()[-3000:]
-            time.sleep(0.2)
+        wait_for(server, port)
         fragment = fragment_path(cookie, port)
         fragment_headers = {**cookie, "HX-Request": "true"}
         status, api_body = get(port, API_PATH, auth)
@@ -284,15 +299,7 @@ def main():
               f"bytes (the bare endpoints answer the same bytes)", flush=True)
 
         if ARGS.profile:
-            api_client = Client(HTTP_AUTHORIZATION=f"Bearer {key}")
-            web_client = Client()
-            web_client.cookies[settings.SESSION_COOKIE_NAME] = \
-                web.cookies[settings.SESSION_COOKIE_NAME].value
-            profile("the gallery API page", api_client, API_PATH, {},
-                    ("api/routes/images.py", "list_images"))
-            profile("the gallery fragment", web_client, fragment, {"HTTP_HX_REQUEST": "true"},
-                    ("gallery/views.py", "gallery"))
-            print(flush=True)
+            profile_both(key, web.cookies[settings.SESSION_COOKIE_NAME].value, fragment)
 
         bare_api, ours_api, bare_fragment, ours_fragment = measure(port, [
             (BARE_API_PATH, {}), (API_PATH, auth), (BARE_FRAGMENT_PATH, {}),
