@@ -7,6 +7,7 @@ from datetime import UTC, datetime, time, timedelta
 from django import forms
 from django.http import QueryDict
 from django.utils import timezone
+from django.utils.choices import CallableChoiceIterator
 
 from gallery.filters import MAX_QUERY_LENGTH, ImageFilters
 from generation.catalogue import ASPECT_RATIOS, BASE_MODELS
@@ -33,6 +34,20 @@ def _bounds(day) -> tuple[datetime, datetime]:
         raise forms.ValidationError("Choose a date between the years 1 and 9999.")
 
 
+def _model_choices(user) -> list:
+    base = [(m.id, m.name) for m in BASE_MODELS.values()]
+    choices = [("", "All models"), ("Base models", base)]
+    mine = [(str(m.pk), m.name) for m in
+            PersonalModel.objects.filter(user=user).only("pk", "name").order_by("name")]
+    if mine:
+        choices.append(("Your models", mine))
+    return choices
+
+
+def _pack_choices() -> list:
+    return [("", "Any pack")] + [(p.slug, p.name) for p in Pack.objects.only("slug", "name")]
+
+
 class GalleryFilterForm(TextFieldsMixin, forms.Form):
     q = forms.CharField(required=False, max_length=MAX_QUERY_LENGTH, label="Search prompts")
     # A base model id or a personal model's id (a bookmarked model that is gone shows nothing).
@@ -51,15 +66,11 @@ class GalleryFilterForm(TextFieldsMixin, forms.Form):
 
     def __init__(self, data, *, user, **kwargs):
         super().__init__(data, **kwargs)
-        base = [(m.id, m.name) for m in BASE_MODELS.values()]
-        choices = [("", "All models"), ("Base models", base)]
-        mine = [(str(m.pk), m.name) for m in
-                PersonalModel.objects.filter(user=user).only("pk", "name").order_by("name")]
-        if mine:
-            choices.append(("Your models", mine))
-        self.fields["model"].widget.choices = choices
-        self.fields["pack"].widget.choices = [("", "Any pack")] + [
-            (p.slug, p.name) for p in Pack.objects.only("slug", "name")]
+        # The menus' options are read from the database only when the form is shown: the
+        # infinite scroll's pages use the form for its filters alone.
+        self.fields["model"].widget.choices = CallableChoiceIterator(
+            lambda: _model_choices(user))
+        self.fields["pack"].widget.choices = CallableChoiceIterator(_pack_choices)
 
     def clean_since(self):
         day = self.cleaned_data["since"]

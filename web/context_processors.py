@@ -1,3 +1,5 @@
+from functools import cache
+
 from django.conf import settings
 
 from credits.actions import get_balance
@@ -10,5 +12,7 @@ def site(request):
     }
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
-        context["credit_balance"] = get_balance(user)
+        # Read when a template first shows it (templates call a callable), at most once: a
+        # fragment that shows no balance (the gallery's infinite scroll) asks nothing.
+        context["credit_balance"] = cache(lambda: get_balance(user))
     return context

@@ -78,6 +78,15 @@ def test_postgres_connections_are_reused_and_checked(start):
     assert (settings["db"]["CONN_MAX_AGE"], settings["db"]["CONN_HEALTH_CHECKS"]) == (0, False)
 
 
+def test_sqlite_connections_are_reused_per_thread_too(start):
+    # A new connection per request re-reads the schema: 2.8 ms a request on the gallery.
+    settings = started(start())
+    assert settings["db"]["ENGINE"] == "django.db.backends.sqlite3"
+    assert (settings["db"]["CONN_MAX_AGE"], settings["db"]["CONN_HEALTH_CHECKS"]) == (60, True)
+    settings = started(start(DB_CONN_MAX_AGE="0"))
+    assert settings["db"]["CONN_MAX_AGE"] == 0
+
+
 def test_a_bucket_moves_every_file_to_s3_or_r2_privately(start):
     settings = started(start(AWS_STORAGE_BUCKET_NAME="likeness-files",
                              AWS_S3_ENDPOINT_URL="https://acct.r2.cloudflarestorage.com",

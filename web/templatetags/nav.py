@@ -66,4 +66,5 @@ def billing_banners(context):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return []
-    return banners_for(user, context.get("credit_balance", 0))
+    balance = context.get("credit_balance", 0)
+    return banners_for(user, balance() if callable(balance) else balance)
