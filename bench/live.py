@@ -75,6 +75,45 @@ def requests_per_second(page, counter: dict, page_name: str, seconds: float) -> 
     return (counter[page_name] - before) / seconds
 
 
+def sign_in(context, base_url: str) -> None:
+    login = context.new_page()
+    login.goto(base_url + "/accounts/login/")
+    login.fill("input[name=login]", EMAIL)
+    login.fill("input[name=password]", PASSWORD)
+    login.click("button[type=submit]")
+    login.wait_for_url(lambda url: "/accounts/login/" not in url)
+    login.close()
+
+
+def follow(args, fake, base_url: str, gallery, generate, counter: dict):
+    """Ask for one image at a time on the generate page; for each, the seconds from the
+    provider's answer to its thumbnail loaded on the generation's page and in the open gallery
+    (when it shows it at all), and the requests per second of the page while it waits."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    on_generate, on_gallery, busy_rps = [], [], []
+    for i in range(args.images):
+        prompt = f"a lighthouse at dusk, study {i}"
+        generate.goto(base_url + "/dashboard/generate/")
+        generate.fill("textarea[name=prompt]", prompt)
+        generate.check("input[name=num_images][value='1']", force=True)
+        generate.click("form[data-generate-form] button[type=submit]")
+        generate.wait_for_url("**/dashboard/generations/**")
+        if i == 0:  # what an open page costs the server while the image is made
+            busy_rps.append(requests_per_second(generate, counter, "generate", args.seconds / 2))
+        card = generate.wait_for_selector("#generation-status [data-image] img", timeout=60_000)
+        image_id = card.evaluate("img => img.closest('[data-image]').dataset.image")
+        generate.wait_for_function(f"window.__loaded[{image_id!r}]", timeout=30_000)
+        answered = fake.answered[prompt]
+        on_generate.append(generate.evaluate(f"window.__loaded[{image_id!r}]") / 1000 - answered)
+        try:
+            gallery.wait_for_function(f"window.__loaded[{image_id!r}]", timeout=5_000)
+        except PlaywrightTimeout:
+            continue  # the open gallery did not show it
+        on_gallery.append(gallery.evaluate(f"window.__loaded[{image_id!r}]") / 1000 - answered)
+    return on_generate, on_gallery, busy_rps
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--images", type=int, default=20)
@@ -82,7 +121,6 @@ def main():
     args = parser.parse_args()
     if not os.path.exists(CHROMIUM):
         raise SystemExit("Debian's chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
     fake = TimedTogether(generation_seconds=args.seconds).start()
@@ -106,43 +144,14 @@ def main():
             context = browser.new_context(bypass_csp=True)  # for the page-side timing only
             context.add_init_script(OBSERVER)
             counter = {"generate": 0, "gallery": 0}
-            login = context.new_page()
-            login.goto(stack.base_url + "/accounts/login/")
-            login.fill("input[name=login]", EMAIL)
-            login.fill("input[name=password]", PASSWORD)
-            login.click("button[type=submit]")
-            login.wait_for_url(lambda url: "/accounts/login/" not in url)
-            login.close()
+            sign_in(context, stack.base_url)
             gallery, generate = context.new_page(), context.new_page()
-            gallery.on("request", lambda r: counter.__setitem__("gallery",
-                                                                 counter["gallery"] + 1))
-            generate.on("request", lambda r: counter.__setitem__("generate",
-                                                                  counter["generate"] + 1))
+            for name, page in (("gallery", gallery), ("generate", generate)):
+                page.on("request", lambda r, name=name: counter.__setitem__(name,
+                                                                           counter[name] + 1))
             gallery.goto(stack.base_url + "/dashboard/gallery/")
-            on_generate, on_gallery, busy_rps = [], [], []
-            for i in range(args.images):
-                prompt = f"a lighthouse at dusk, study {i}"
-                generate.goto(stack.base_url + "/dashboard/generate/")
-                generate.fill("textarea[name=prompt]", prompt)
-                generate.check("input[name=num_images][value='1']", force=True)
-                generate.click("form[data-generate-form] button[type=submit]")
-                generate.wait_for_url("**/dashboard/generations/**")
-                if i == 0:  # what an open page costs the server while the image is made
-                    busy_rps.append(requests_per_second(generate, counter, "generate",
-                                                        args.seconds / 2))
-                card = generate.wait_for_selector("#generation-status [data-image] img",
-                                                  timeout=60_000)
-                image_id = card.evaluate("img => img.closest('[data-image]').dataset.image")
-                generate.wait_for_function(f"window.__loaded[{image_id!r}]", timeout=30_000)
-                answered = fake.answered[prompt]
-                on_generate.append(generate.evaluate(f"window.__loaded[{image_id!r}]") / 1000
-                                   - answered)
-                try:
-                    gallery.wait_for_function(f"window.__loaded[{image_id!r}]", timeout=5_000)
-                except PlaywrightTimeout:
-                    continue  # the open gallery did not show it
-                on_gallery.append(gallery.evaluate(f"window.__loaded[{image_id!r}]") / 1000
-                                  - answered)
+            on_generate, on_gallery, busy_rps = follow(args, fake, stack.base_url, gallery,
+                                                       generate, counter)
             idle_generate = requests_per_second(generate, counter, "generate", 3)
             idle_gallery = requests_per_second(gallery, counter, "gallery", 3)
             browser.close()
@@ -150,6 +159,10 @@ def main():
         fake.stop()
         shutil.rmtree(data_dir, ignore_errors=True)
 
+    report(args, on_generate, on_gallery, busy_rps[0], idle_generate, idle_gallery)
+
+
+def report(args, on_generate, on_gallery, busy, idle_generate, idle_gallery) -> None:
     print(f"images: {args.images}, one at a time; fake provider {args.seconds:.1f} s a request")
     print(f"generate page: answer -> thumbnail loaded: median "
           f"{statistics.median(on_generate) * 1000:.0f} ms, p95 "
@@ -163,7 +176,7 @@ def main():
         print(f"open gallery: answer -> thumbnail loaded: none of {args.images} shown without a "
               "reload (target p95 <= 1000 ms)")
     print(f"requests an open page makes: generate page while an image is made "
-          f"{busy_rps[0]:.1f}/s, once it is done {idle_generate:.1f}/s; gallery "
+          f"{busy:.1f}/s, once it is done {idle_generate:.1f}/s; gallery "
           f"{idle_gallery:.1f}/s")
 
 

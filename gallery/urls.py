@@ -4,6 +4,7 @@ from gallery import version_views, views
 
 urlpatterns = [
     path("dashboard/gallery/", views.gallery, name="gallery"),
+    path("dashboard/gallery/newer", views.gallery_newer, name="gallery_newer"),
     path("dashboard/gallery/bulk", views.gallery_bulk, name="gallery_bulk"),
     path("dashboard/gallery/archive", views.gallery_archive, name="gallery_archive"),
     path("dashboard/images/<uuid:pk>/", views.image_detail, name="image_detail"),

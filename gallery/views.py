@@ -2,6 +2,8 @@
 for a shared image, for whoever holds its token): another account's image is a 404, never a
 403, so ids reveal nothing. Views stay thin; gallery.actions changes things."""
 
+import uuid
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
@@ -47,11 +49,15 @@ def gallery(request):
         return HttpResponseBadRequest("This link to more images has expired; reload the gallery.")
     query = form.query()
     mode = _view_mode(request)
+    first_page = not request.GET.get("cursor")
     context = {
         "form": form, "filters": filters, "images": images, "next_cursor": next_cursor,
         "query": query, "filter_fields": list(QueryDict(query).items()), "view": mode,
-        "first_page": not request.GET.get("cursor"), "likeness_floors": LIKENESS_FLOORS,
+        "first_page": first_page, "likeness_floors": LIKENESS_FLOORS,
         "has_any": bool(images) or account_images(request.user).exists(),
+        # The newest first: the page looks for newer images (gallery_newer) and puts them on top.
+        "live": first_page and not filters.oldest_first and not filters.best_likeness,
+        "newest": images[0].pk if images else "",
     }
     if request.htmx and request.GET.get("cursor"):
         return render(request, "gallery/gallery.html#items", context)
@@ -60,6 +66,40 @@ def gallery(request):
         response.set_cookie(VIEW_COOKIE, mode, max_age=365 * 86400, samesite="Lax",
                             secure=request.is_secure(), httponly=True)
     return response
+
+
+@login_required
+@require_GET
+def gallery_newer(request):
+    """The images newer than the one on top of an open gallery (`since`), with its filters: the
+    cards to put on top, and the poll that follows with the new top; 204 when there are none
+    (htmx leaves the page alone: a session, a user and one indexed query). An empty gallery
+    that now has an image is reloaded."""
+    form = GalleryFilterForm(request.GET, user=request.user)
+    filters = form.filters()
+    mine = account_images(request.user).defer("metadata")
+    top = mine.filter(pk=request.GET.get("since")).only("pk", "created_at").first() \
+        if _is_uuid(request.GET.get("since")) else None
+    if top is None:
+        if mine.exists():  # the page showed none, or its top image is gone: show it afresh
+            return HttpResponse(headers={"HX-Refresh": "true"})
+        return HttpResponse(status=204)
+    newer = list(filters.apply(mine.filter(
+        Q(created_at__gt=top.created_at) | Q(created_at=top.created_at, pk__gt=top.pk)))
+        .order_by("-created_at", "-pk")[:listing.PAGE_SIZE])
+    if not newer:
+        return HttpResponse(status=204)
+    return render(request, "gallery/gallery.html#newer", {
+        "images": newer, "newest": newer[0].pk, "query": form.query(), "live": True,
+        "view": _view_mode(request), "filters": filters})
+
+
+def _is_uuid(value) -> bool:
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
 
 
 def _owned(request, pk) -> Image:
