@@ -26,10 +26,11 @@ def _images_made():
 
 
 def _locked(generation_id, *related: str):
-    """The generation under its row lock, with its user and `images_made`: one statement."""
+    """The generation under its row lock, with its user and `images_made`: one statement
+    (unordered: there is one row, and ordering it costs more to compile than to run)."""
     return (Generation.objects.select_for_update(of=("self",))
             .select_related("user", *related).annotate(images_made=_images_made())
-            .filter(pk=generation_id))
+            .filter(pk=generation_id).order_by())
 
 
 def claim(generation_id: str, *related: str, mark_missing: bool = False) -> Generation | None:
@@ -38,7 +39,7 @@ def claim(generation_id: str, *related: str, mark_missing: bool = False) -> Gene
     still to make are marked "generating" in the same UPDATE and listed in
     `generation.missing`."""
     with transaction.atomic():
-        generation = _locked(generation_id, "personal_model", *related).first()
+        generation = next(iter(_locked(generation_id, "personal_model", *related)[:1]), None)
         if generation is None or generation.is_finished:
             return None
         generation.status = Generation.Status.RUNNING

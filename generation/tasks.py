@@ -149,7 +149,9 @@ def _make_slot(generation, request, providers, index, events):
             if made.metadata.get("blocked"):
                 events.put(("blocked", index, result))
                 return
+            decoding = time.monotonic()
             decoded = decode(made.data, keep_side=faces.EMBEDDING_SIDE if references else None)
+            decode_ms = (time.monotonic() - decoding) * 1000
             score = None
             if references:
                 scoring = time.monotonic()
@@ -175,7 +177,8 @@ def _make_slot(generation, request, providers, index, events):
         prepared = time.monotonic()
         image = build_image(generation, index, made, result.provider, extra, decoded=decoded,
                             score=score)
-        image.metadata["prepare_ms"] = round((time.monotonic() - prepared) * 1000, 1)
+        image.metadata["prepare_ms"] = round((time.monotonic() - prepared) * 1000, 1)  # files
+        image.metadata["decode_ms"] = round(decode_ms, 1)  # decode, thumbnail, WebP
         # CPU time of this thread for the image (SDK, download, decode, thumbnail, files):
         # what our code costs, whatever else the machine is doing.
         image.metadata["cpu_ms"] = round((time.thread_time() - cpu) * 1000, 1)
