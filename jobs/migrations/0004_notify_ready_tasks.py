@@ -7,7 +7,8 @@ from django.db import migrations
 
 CHANNEL = "likeness_jobs"  # jobs.notify.CHANNEL
 TABLE = "django_tasks_database_dbtaskresult"
-# A task deferred to later (run_after in the future) is not ready: the polling finds it then.
+# A task deferred to later (run_after in the future) is not ready: the polling finds it then
+# (clock_timestamp(), not now(): a row written late in a long transaction may be due already).
 # django-tasks-db's "no run_after" is 9999-01-01.
 CREATE = [
     f"""CREATE OR REPLACE FUNCTION jobs_notify_ready() RETURNS trigger AS $$
@@ -19,7 +20,8 @@ CREATE = [
     f"DROP TRIGGER IF EXISTS jobs_notify_ready ON {TABLE}",
     f"""CREATE TRIGGER jobs_notify_ready AFTER INSERT OR UPDATE OF status ON {TABLE}
         FOR EACH ROW WHEN (NEW.status = 'READY'
-                           AND (NEW.run_after <= now() OR NEW.run_after >= '9999-01-01'))
+                           AND (NEW.run_after <= clock_timestamp()
+                                OR NEW.run_after >= '9999-01-01'))
         EXECUTE FUNCTION jobs_notify_ready()""",
 ]
 DROP = [f"DROP TRIGGER IF EXISTS jobs_notify_ready ON {TABLE}",
