@@ -58,6 +58,35 @@ def proc_status(pid: int, field: str) -> int:
     return 0
 
 
+def descendants(pid: int) -> list[int]:
+    """The processes under `pid` (the photo-check processes and their fork server)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], list(children.get(pid, []))
+    while todo:
+        child = todo.pop()
+        found.append(child)
+        todo += children.get(child, [])
+    return found
+
+
+def tree_hwm(pid: int) -> int:
+    """The peak memory (VmHWM, KiB) of the server's photo-check processes, added up: an upper
+    bound of what they held at once."""
+    total = 0
+    for child in descendants(pid):
+        try:
+            total += proc_status(child, "VmHWM")
+        except OSError:
+            pass
+    return total
+
+
 def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
@@ -126,6 +155,7 @@ def measure_uploads(server: subprocess.Popen, url: str, key: str, bomb: bytes, a
     post(url, key, [("warm-up.png", black_png(800))])
     found = {"rss": proc_status(server.pid, "VmRSS"), "hwm": proc_status(server.pid, "VmHWM")}
     answers = []
+    found["tree_before"] = tree_hwm(server.pid)
     found["one"] = measure(server.pid, lambda: answers.append(
         post(url, key, [(f"{i}.png", bomb) for i in range(args.copies)])))
     found["answer"] = answers[0]
@@ -145,6 +175,7 @@ def measure_uploads(server: subprocess.Popen, url: str, key: str, bomb: bytes, a
         noise = [(f"noise-{i}.png", noise_png(args.side)) for i in range(args.copies)]
         heavy_answers = []
         found["heavy"] = measure(server.pid, lambda: heavy_answers.append(post(url, key, noise)))
+        found["tree_heavy"] = tree_hwm(server.pid)
         found["heavy_codes"] = [r["code"] for r in heavy_answers[0].json().get("rejected", [])]
         found["heavy_mb"] = sum(len(d) for _, d in noise) / 1e6
     return found
@@ -164,7 +195,8 @@ def report(args, bomb: bytes, found: dict) -> None:
     print(f"answer: {answer.status_code}, accepted {len(body.get('accepted', []))}, "
           f"rejected {len(body.get('rejected', []))} ({', '.join(codes)})")
     print(f"server before: VmRSS {rss // mib} MiB, VmHWM {hwm // mib} MiB (after a warm-up "
-          "upload)")
+          f"upload; its photo-check processes, added up: VmHWM {found['tree_before'] // mib} "
+          "MiB)")
     print(f"one request: server time {wall:.2f} s (CPU {cpu:.2f} s), peak memory (VmHWM) "
           f"{peak // mib} MiB, +{(peak - hwm) // mib} MiB over the server before")
     print(f"{args.at_once} requests at once: server time {wall3:.2f} s (CPU {cpu3:.2f} s), "
@@ -178,7 +210,8 @@ def report(args, bomb: bytes, found: dict) -> None:
         print(f"no bomb, {args.copies} different noise PNGs of the same size "
               f"({found['heavy_mb']:.0f} MB): server time {heavy[0]:.2f} s (CPU {heavy[1]:.2f} "
               f"s), peak memory (VmHWM) {heavy[2] // mib} MiB; {decoded} decoded, "
-              f"{heavy_codes.count('request_pixel_limit')} left for another request")
+              f"{heavy_codes.count('request_pixel_limit')} left for another request; its "
+              f"photo-check processes, added up: VmHWM {found['tree_heavy'] // mib} MiB")
     met = wall < TARGET_SECONDS and peak // mib < TARGET_MB
     print(f"target: < {TARGET_SECONDS:.0f} s and < {TARGET_MB} MB for one request -> "
           f"{'met' if met else 'MISSED'}")

@@ -1,11 +1,13 @@
 """Generate images and follow their progress. The views are thin: create_generation validates,
 reserves the credits and queues the job, or raises and records nothing."""
 
+import hashlib
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -33,7 +35,9 @@ from studio.models import PersonalModel
 
 def _recent(user) -> dict:
     recent = list(Generation.objects.filter(user=user).prefetch_related("images")[:8])
-    return {"recent": recent, "recent_busy": any(not g.is_finished for g in recent)}
+    shown = "|".join(f"{g.pk}.{g.status}.{len(g.images.all())}" for g in recent)
+    return {"recent": recent, "recent_busy": any(not g.is_finished for g in recent),
+            "recent_version": hashlib.blake2s(shown.encode(), digest_size=8).hexdigest()}
 
 
 def _suggestions(form) -> dict:
@@ -49,7 +53,10 @@ def _suggestions(form) -> dict:
 @login_required
 def generate(request):
     if request.htmx and request.GET.get("part") == "recent":
-        return render(request, "generation/generate.html#recent", _recent(request.user))
+        recent = _recent(request.user)
+        if request.GET.get("v") == recent["recent_version"]:  # nothing new: htmx keeps it
+            return HttpResponse(status=204)
+        return render(request, "generation/generate.html#recent", recent)
     form = GenerateForm(request.POST or None, user=request.user,
                         initial=None if request.POST else initial_from(request.GET, request.user))
     if request.method == "POST" and form.is_valid():
@@ -112,15 +119,30 @@ def generation_detail(request, pk):
                                    user=request.user)
     return render(request, "generation/detail.html", {
         "generation": generation, "style": STYLES.get(generation.style),
+        "version": status_version(generation),
         "instant_licence_note": INSTANT_LICENCE_NOTE if generation.is_instant else ""})
 
 
 @login_required
 def generation_status(request, pk):
-    """The live part of the generation page. It polls itself until the generation is finished;
-    the finished answer carries no trigger, so polling stops."""
+    """The live part of the generation page. It polls itself (twice a second) until the
+    generation is finished; the finished answer carries no trigger, so polling stops. A poll
+    that carries the version the page shows (`?v=`) and finds nothing new is answered 204, which
+    htmx leaves in place: two small queries, no rendering."""
     generation = get_object_or_404(Generation, pk=pk, user=request.user)
-    return render(request, "generation/detail.html#status", {"generation": generation})
+    version = status_version(generation)
+    if request.GET.get("v") == version:
+        return HttpResponse(status=204)
+    return render(request, "generation/detail.html#status", {"generation": generation,
+                                                             "version": version})
+
+
+def status_version(generation: Generation) -> str:
+    """What the live part of a generation's page shows, in a few characters: it changes
+    whenever the page would."""
+    shown = (f"{generation.status}|{generation.slots}|{generation.images.count()}|"
+             f"{generation.failures}|{generation.credits_refunded}")
+    return hashlib.blake2s(shown.encode(), digest_size=8).hexdigest()
 
 
 def vary(request, pk, *, back: str):

@@ -87,22 +87,28 @@ def add_photos(model: PersonalModel, uploads: list[tuple[str, bytes]]):
     if room <= 0:
         raise LimitReached(f"The model already has {len(existing)} photos, the most it can hold.",
                            photo_count=len(existing), limit=catalogue.MODEL_MAX_PHOTOS)
-    passed, rejected = [], []
-    batch = Batch()  # the work of this request is bounded (studio.photos)
-    for filename, data in uploads:
-        filename = printable(filename or "")[-255:] or "photo"
-        if len(passed) >= room:
-            rejected.append({"filename": filename, "code": "too_many_photos",
-                             "reason": f"A model holds at most {catalogue.MODEL_MAX_PHOTOS} "
-                                       "photos."})
-            continue
-        try:
-            checked = batch.check(data, subject_class=model.subject_class, existing=existing)
-        except PhotoRejected as exc:
-            rejected.append({"filename": filename, "code": exc.code, "reason": exc.reason})
-            continue
-        passed.append((filename, checked))
-        existing.append((checked.sha256, checked.phash))
+    passed, rejected, uploads = [], [], list(uploads)
+    names = [printable(filename or "")[-255:] or "photo" for filename, _ in uploads]
+    # Every photo is checked at once (studio.photos.Batch.check_all, in processes of its own),
+    # within the request's bounded work; the outcomes come in order.
+    outcomes = Batch().check_all([data for _, data in uploads],
+                                 subject_class=model.subject_class, existing=existing)
+    try:
+        for filename in names:
+            if len(passed) >= room:
+                rejected.append({"filename": filename, "code": "too_many_photos",
+                                 "reason": f"A model holds at most {catalogue.MODEL_MAX_PHOTOS} "
+                                           "photos."})
+                continue
+            checked = next(outcomes)
+            if isinstance(checked, PhotoRejected):
+                rejected.append({"filename": filename, "code": checked.code,
+                                 "reason": checked.reason})
+                continue
+            passed.append((filename, checked))
+            existing.append((checked.sha256, checked.phash))
+    finally:
+        outcomes.close()  # the checks of the photos beyond the room are not run
     passed = _one_person(model, passed, rejected)
     return [_store_photo(model, filename, checked) for filename, checked in passed], rejected
 

@@ -2,7 +2,11 @@
 billing notices and data retention. Fixed product constants (prices per image, photo counts,
 batch sizes) are in the apps' catalogue and plans modules."""
 
+import os
+
 from likeness.env import env, env_bool, env_float, env_int
+
+CPU_CORES = os.cpu_count() or 1
 
 ADMIN_PATH = env("ADMIN_PATH", "admin/").strip("/") + "/"
 
@@ -53,6 +57,11 @@ PHOTO_MAX_PIXELS_PER_REQUEST = env_int("PHOTO_MAX_PIXELS_PER_REQUEST", 300_000_0
 PHOTO_MIN_SIDE = env_int("PHOTO_MIN_SIDE", 512)
 PHOTO_MIN_FACE_RATIO = env_float("PHOTO_MIN_FACE_RATIO", 0.08)
 PHOTO_BLUR_THRESHOLD = env_float("PHOTO_BLUR_THRESHOLD", 40)
+# The photos of one upload are checked side by side in this many processes of their own per web
+# process (studio.photo_pool), started on its first upload; 0 checks them one by one in the
+# request's thread. By default one per core, up to 4, and none on a single core.
+PHOTO_CHECK_PROCESSES = env_int("PHOTO_CHECK_PROCESSES",
+                                min(4, CPU_CORES) if CPU_CORES > 1 else 0)
 # Metadata (EXIF, XMP, ICC, comments) beyond this refuses a photo (studio.uploads also refuses
 # images with archives or markup hidden in them).
 PHOTO_MAX_METADATA_BYTES = env_int("PHOTO_MAX_METADATA_BYTES", 2 * 1024 * 1024)

@@ -108,7 +108,7 @@ def test_the_generation_page_shows_each_slot_live(alice_client, alice, run_jobs)
                                                        slots=["saving", "generating"])
     busy = alice_client.get(url, headers={"HX-Request": "true"}).content.decode()
     assert 'data-stage="saving"' in busy and "Saving…" in busy and "Generating…" in busy
-    assert 'hx-trigger="every 1s"' in busy
+    assert 'hx-trigger="every 500ms"' in busy
     run_jobs()
     done = alice_client.get(url, headers={"HX-Request": "true"}).content.decode()
     assert 'data-stage="done"' in done and done.count('data-slot-state="done"') == 2

@@ -133,7 +133,7 @@ def decoded():
 
 def test_twenty_copies_of_the_bomb_are_refused_undecoded(alice, model, bomb, decoded,
                                                          nothing_spent):
-    with mock.patch.object(photos, "decode", wraps=photos.decode) as opened:
+    with mock.patch.object(photos, "open_photo", wraps=photos.open_photo) as opened:
         response = post_photos(key_client(alice), model,
                                [(f"{i}.png", bomb) for i in range(20)])
     assert response.status_code == 200

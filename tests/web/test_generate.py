@@ -2,6 +2,7 @@
 nothing is recorded; good input reserves credits and the page follows the job to the end."""
 
 import html
+import re
 
 import pytest
 from django.urls import reverse
@@ -90,7 +91,7 @@ def test_a_good_request_reserves_credits_and_shows_the_images(alice_client, alic
 
     queued = alice_client.get(response["Location"]).content.decode()
     assert 'data-status="queued"' in queued
-    assert 'hx-trigger="every 1s"' in queued
+    assert 'hx-trigger="every 500ms"' in queued
 
     run_jobs()
     page = alice_client.get(response["Location"]).content.decode()
@@ -117,7 +118,7 @@ def test_status_partial_polls_until_finished(alice_client, alice, run_jobs):
     assert running.status_code == 200
     body = running.content.decode()
     assert "<html" not in body  # a fragment, not a page
-    assert 'hx-trigger="every 1s"' in body
+    assert 'hx-trigger="every 500ms"' in body
     assert "Images stored" in body
 
     run_jobs()
@@ -125,6 +126,30 @@ def test_status_partial_polls_until_finished(alice_client, alice, run_jobs):
     assert "hx-trigger" not in done
     assert 'data-status="succeeded"' in done
     assert 'id="credit-balance" hx-swap-oob="true"' in done
+
+
+def test_a_poll_that_finds_nothing_new_is_answered_204_until_something_changes(
+        alice_client, alice, run_jobs):
+    """The page's poll carries the version it shows; the same version costs no rendering."""
+    alice_client.post(reverse("generate"), GOOD)
+    generation = Generation.objects.get(user=alice)
+    url = reverse("generation_status", args=[generation.pk])
+    first = alice_client.get(url, headers={"HX-Request": "true"}).content.decode()
+    polled = re.search(r'hx-get="([^"]+)"', first).group(1).replace("&amp;", "&")
+    assert "?v=" in polled
+    unchanged = alice_client.get(polled, headers={"HX-Request": "true"})
+    assert unchanged.status_code == 204 and unchanged.content == b""
+    run_jobs()
+    done = alice_client.get(polled, headers={"HX-Request": "true"})
+    assert done.status_code == 200 and 'data-status="succeeded"' in done.content.decode()
+    # The recent list on the generate page does the same.
+    recent = reverse("generate") + "?part=recent"
+    alice_client.post(reverse("generate"), GOOD)
+    busy = alice_client.get(recent, headers={"HX-Request": "true"}).content.decode()
+    polled = re.search(r'hx-get="([^"]+)"', busy).group(1).replace("&amp;", "&")
+    assert alice_client.get(polled, headers={"HX-Request": "true"}).status_code == 204
+    run_jobs()
+    assert alice_client.get(polled, headers={"HX-Request": "true"}).status_code == 200
 
 
 def test_status_shows_failures_and_refunds(alice_client, alice, run_jobs):
