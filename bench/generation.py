@@ -8,10 +8,16 @@ every generation is finished. Then reports:
 - the wall time (target: under 10 s; one provider call after another would take 200 x 2 s, or
   100 s with one 4-image call per request),
 - the worker's peak memory (VmHWM from /proc),
-- the time our own code adds per image beyond the provider's 2 s (median and p90; target
-  under 50 ms), split into the provider call's overhead (SDK, HTTP, download) and decoding,
-  thumbnailing and storing, next to the bare cost of decoding, thumbnailing and encoding the
-  same image with Pillow.
+- the time our own code adds per image beyond the provider's own service time (the fake's
+  Server-Timing, kept with each request it served: its wait and its image making), median and
+  p90, split into the provider call's overhead (SDK, HTTP, download), decoding (thumbnail and
+  WebP included) and storing the files,
+- one-image generations run one at a time in this process (the worker's own run_task, signals
+  included): the database statements of the job (target: at most 8; the queue's own claim and
+  closing of its row apart), our time per image from the task's start until the image's row is
+  committed (when the page can show it) beyond the provider's service time, with its breakdown
+  (SDK/HTTP, decode, files, and "rows": the time of those statements), beside the bare cost of
+  decoding, thumbnailing and encoding the same image with Pillow (target: at most 2x that).
 
     .venv/bin/python bench/generation.py [--requests 50] [--images 4] [--threads 25]
         [--seconds 2] [--processes 1]
@@ -47,6 +53,9 @@ from fakes import FakeTogether  # noqa: E402
 fakes.base._Handler.disable_nagle_algorithm = True
 
 DEFAULT_WORKER = "{python} manage.py db_worker --no-reload --interval 0.5 --threads {threads}"
+QUEUE_TABLE = "django_tasks_database_dbtaskresult"
+STATEMENTS_TARGET = 8
+FLOOR_RATIO_TARGET = 2.0
 
 
 def vm_hwm_kib(pid: int) -> int:
@@ -80,6 +89,91 @@ def pillow_floor(data: bytes, repeat: int = 20) -> float:
         thumb.save(io.BytesIO(), format="WEBP", quality=WEBP_QUALITY, method=WEBP_METHOD)
         times.append((time.perf_counter() - started) * 1000)
     return statistics.median(times)
+
+
+def service_times(fake) -> dict[tuple[str, int], float]:
+    """(prompt sent, seed) -> the fake's own time on that image, in ms: its POST (its wait and
+    its image making) and the download of the result (Server-Timing, Request.service_ms)."""
+    downloads = {r.path: r.service_ms or 0.0 for r in fake.calls("GET")}
+    by_body = {}
+    for call in fake.calls("POST", "/v1/images/generations"):
+        body = call.json()
+        by_body[(body["prompt"], body.get("seed"))] = call.service_ms or 0.0
+    times = {}
+    for entry in fake.generations:
+        body = entry["request"]
+        for offset, item in enumerate(entry["response"]["data"]):
+            path = "/" + item.get("url", "").split("/", 3)[-1] if item.get("url") else ""
+            times[(body["prompt"], body.get("seed", 0) + offset)] = (
+                by_body.get((body["prompt"], body.get("seed")), 0.0) + downloads.get(path, 0.0))
+    return times
+
+
+def service_of(times: dict, image) -> float:
+    return times.get((image.metadata.get("prompt_sent") or image.prompt, image.seed), 0.0)
+
+
+def job_statements(captured) -> list[dict]:
+    """The job's own statements (tests/generation/test_queries.py counts the same): not the
+    queue's claim and closing of its task row, nor transaction control."""
+    return [q for q in captured if QUEUE_TABLE not in q["sql"]
+            and not q["sql"].startswith(("SAVEPOINT", "RELEASE", "BEGIN", "COMMIT"))]
+
+
+def run_one_image_jobs(user, count: int) -> list[dict]:
+    """`count` one-image generations, each run by the worker's run_task in this process (the
+    workers are stopped): per job its statements, their time and the task's wall time."""
+    from django.db import connection, transaction
+    from django.db.models.signals import post_save
+    from django.test.utils import CaptureQueriesContext
+    from django_tasks_db.compat import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    from generation.actions import create_generation
+    from generation.models import Image
+    from generation.tasks import run_generation
+    from jobs.worker import WorkerThread
+
+    appeared: list[float] = []
+
+    def stored(sender, instance, created, **kwargs):
+        if created:  # the image appears when its row commits
+            transaction.on_commit(lambda: appeared.append(time.perf_counter()))
+
+    post_save.connect(stored, sender=Image, dispatch_uid="bench.appeared")
+
+    worker = WorkerThread(queue_names=["*"], interval=0, batch=True, backend_name="default",
+                          startup_delay=False, max_tasks=None, worker_id="bench-in-process",
+                          excluded_queue_names=[])
+    def timed(execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            spent.append((sql, (time.perf_counter() - started) * 1000))
+
+    runs = []
+    for i in range(count):
+        generation = create_generation(user, prompt=f"one image {i}", num_images=1,
+                                       base_model="flux-schnell")
+        row = next(r for r in DBTaskResult.objects.filter(
+            task_path=run_generation.module_path, status=TaskResultStatus.READY)
+            if r.args_kwargs["args"] == [str(generation.pk)])
+        row.claim(worker.worker_id)
+        spent: list[tuple[str, float]] = []
+        appeared.clear()
+        with CaptureQueriesContext(connection) as captured, connection.execute_wrapper(timed):
+            started = time.perf_counter()
+            worker.run_task(row)
+            wall_ms = (time.perf_counter() - started) * 1000
+        statements = job_statements(captured.captured_queries)
+        runs.append({"generation": generation.pk, "wall_ms": wall_ms,
+                     "appeared_ms": (appeared[0] - started) * 1000,
+                     "statements": len(statements),
+                     "rows_ms": sum(ms for sql, ms in spent if QUEUE_TABLE not in sql),
+                     "sql": [q["sql"][:120] for q in statements]})
+    post_save.disconnect(sender=Image, dispatch_uid="bench.appeared")
+    return runs
 
 
 def run_load(args, env: dict, user) -> dict:
@@ -123,7 +217,9 @@ def run_load(args, env: dict, user) -> dict:
                 worker.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 worker.kill()
-    return {"ids": ids, "quiet": quiet, "submitted": submitted, "wall": wall, "peaks": peaks}
+    one = run_one_image_jobs(user, args.one_image)
+    return {"ids": ids, "quiet": quiet, "submitted": submitted, "wall": wall, "peaks": peaks,
+            "one": one}
 
 
 def report(args, fake, run: dict) -> None:
@@ -131,19 +227,21 @@ def report(args, fake, run: dict) -> None:
 
     from generation.models import Generation, Image
 
+    times = service_times(fake)
     generations = Generation.objects.filter(pk__in=run["ids"])
     statuses = {s: generations.filter(status=s).count() for s in Generation.Status.values}
     images = list(Image.objects.filter(generation__in=run["ids"]))
-    wait_ms = args.seconds * 1000
-    ours = [i.metadata["slot_ms"] - wait_ms for i in images]
-    call = [i.metadata["provider_ms"] - wait_ms for i in images]
-    prepare = [i.metadata["prepare_ms"] for i in images]
+    ours = [i.metadata["slot_ms"] - service_of(times, i) for i in images]
+    call = [i.metadata["provider_ms"] - service_of(times, i) for i in images]
+    decode = [i.metadata["decode_ms"] for i in images]
+    files = [i.metadata["prepare_ms"] for i in images]
     cpu = [i.metadata["cpu_ms"] for i in images]
     quiet_images = list(Image.objects.filter(generation__in=run["quiet"]))
-    quiet_ours = [i.metadata["slot_ms"] - wait_ms for i in quiet_images]
+    quiet_ours = [i.metadata["slot_ms"] - service_of(times, i) for i in quiet_images]
     with default_storage.open(images[0].file.name) as handle:
         sample = handle.read()
     floor = pillow_floor(sample)
+    median = statistics.median
 
     print(f"requests: {args.requests} x {args.images} images = {len(images)} images stored; "
           f"statuses {statuses}")
@@ -153,24 +251,48 @@ def report(args, fake, run: dict) -> None:
           f"(serially: {len(images) * args.seconds:.0f} s one image per call, "
           f"{args.requests * args.seconds:.0f} s one call per request)")
     print(f"worker peak memory (VmHWM): {', '.join(f'{p / 1024:.0f} MiB' for p in run['peaks'])}")
-    print(f"our time per image beyond the provider's wait, one request at a time: median "
-          f"{statistics.median(quiet_ours):.1f} ms, p90 {percentile(quiet_ours, 0.9):.1f} ms "
+    print(f"our time per image beyond the provider's service time, one request at a time: "
+          f"median {median(quiet_ours):.1f} ms, p90 {percentile(quiet_ours, 0.9):.1f} ms "
           f"({len(quiet_images)} images)")
     print(f"  of which the provider call (SDK, HTTP, download): median "
-          f"{statistics.median(i.metadata['provider_ms'] - wait_ms for i in quiet_images):.1f}"
-          f" ms; decode + thumbnail + files: median "
-          f"{statistics.median(i.metadata['prepare_ms'] for i in quiet_images):.1f} ms; CPU: "
-          f"median {statistics.median(i.metadata['cpu_ms'] for i in quiet_images):.1f} ms")
+          f"{median(i.metadata['provider_ms'] - service_of(times, i) for i in quiet_images):.1f}"
+          f" ms; decode + thumbnail: median "
+          f"{median(i.metadata['decode_ms'] for i in quiet_images):.1f} ms; files: median "
+          f"{median(i.metadata['prepare_ms'] for i in quiet_images):.1f} ms; CPU: "
+          f"median {median(i.metadata['cpu_ms'] for i in quiet_images):.1f} ms")
     print(f"our CPU time per image under the full load (SDK, download, decode, thumbnail, "
-          f"files): median {statistics.median(cpu):.1f} ms, p90 {percentile(cpu, 0.9):.1f} ms")
-    print(f"latency beyond the provider's wait under the full load (queueing for "
-          f"{os.cpu_count()} CPU(s) included): median {statistics.median(ours):.1f} ms, "
+          f"files): median {median(cpu):.1f} ms, p90 {percentile(cpu, 0.9):.1f} ms")
+    print(f"latency beyond the provider's service time under the full load (queueing for "
+          f"{os.cpu_count()} CPU(s) included): median {median(ours):.1f} ms, "
           f"p90 {percentile(ours, 0.9):.1f} ms")
     print(f"  of which the provider call (SDK, HTTP, download): median "
-          f"{statistics.median(call):.1f} ms; decode + thumbnail + files: median "
-          f"{statistics.median(prepare):.1f} ms")
+          f"{median(call):.1f} ms; decode + thumbnail: median {median(decode):.1f} ms; files: "
+          f"median {median(files):.1f} ms")
     print(f"bare Pillow decode + thumbnail + WebP encode of the same "
           f"{len(sample) / 1024:.0f} KiB image: {floor:.1f} ms")
+    one = run["one"]
+    if not one:
+        return
+    one_images = {i.generation_id: i for i in Image.objects.filter(
+        generation__in=[r["generation"] for r in one])}
+    statements = max(r["statements"] for r in one)
+    our = [r["appeared_ms"] - service_of(times, one_images[r["generation"]]) for r in one]
+    whole = [r["wall_ms"] - service_of(times, one_images[r["generation"]]) for r in one]
+    sdk = [one_images[r["generation"]].metadata["provider_ms"]
+           - service_of(times, one_images[r["generation"]]) for r in one]
+    print(f"queries per image, one-image generation: {statements} "
+          f"(target <= {STATEMENTS_TARGET}; the queue's own claim and close apart)")
+    print(f"our time per image, one-image generation, task start to the image's row committed "
+          f"beyond the provider's service time: median {median(our):.1f} ms = "
+          f"{median(our) / floor:.2f}x the Pillow floor {floor:.1f} ms (target <= "
+          f"{FLOOR_RATIO_TARGET:g}x; {len(one)} jobs; to the task's return: "
+          f"{median(whole):.1f} ms)")
+    print(f"  breakdown, medians: SDK/HTTP {median(sdk):.1f} ms, decode "
+          f"{median(one_images[r['generation']].metadata['decode_ms'] for r in one):.1f} ms, "
+          f"files {median(one_images[r['generation']].metadata['prepare_ms'] for r in one):.1f}"
+          f" ms, rows {median(r['rows_ms'] for r in one):.1f} ms ({statements} statements)")
+    if os.environ.get("BENCH_SQL"):
+        print("\n".join(one[-1]["sql"]))
 
 
 def main():
@@ -180,6 +302,8 @@ def main():
     parser.add_argument("--threads", type=int, default=32)
     parser.add_argument("--processes", type=int, default=1)
     parser.add_argument("--seconds", type=float, default=2.0)
+    parser.add_argument("--one-image", type=int, default=15,
+                        help="one-image generations run in this process after the load")
     args = parser.parse_args()
 
     fake = FakeTogether(generation_seconds=args.seconds).start()
@@ -204,7 +328,8 @@ def main():
     from credits.actions import grant
 
     user = User.objects.create_user("bench@example.com", "bench-password-123")
-    grant(user, args.requests * args.images * 4, reason="bench", reference="bench")
+    images = args.requests * args.images + 5 * args.images + args.one_image
+    grant(user, images * 4, reason="bench", reference="bench")
     try:
         run = run_load(args, env, user)
     finally:

@@ -1,12 +1,16 @@
-"""The job queue at scale: the database backend (PostgreSQL, SKIP LOCKED) against the Redis
-backend (RQ), each with three worker processes on 127.0.0.1, measured with a no-op task
+"""The job queue at scale: the database backend (PostgreSQL, SKIP LOCKED, LISTEN/NOTIFY) against
+the Redis backend (RQ), each with three worker processes on 127.0.0.1, measured with a no-op task
 (cluster.tasks.touch) so only the queue is timed.
 
-    .venv/bin/python bench/task_queue.py [--tasks 400] [--rate 40]
+    .venv/bin/python bench/task_queue.py [--tasks 400] [--rate 40] [--idle 40]
+        [--interval 1] [--database likeness_queue_bench]
 
-Prints, per backend: pickup latency (enqueue to start) p50/p95 at a steady rate, the drain rate
-of a burst, and how many tasks ran twice (must be 0). Bounded: a few hundred tasks, every wait
-capped. Needs PostgreSQL on 127.0.0.1:5432 (user postgres) and redis-server."""
+Prints, per backend: pickup latency (enqueue to start) p50/p95 on an idle queue (one task at a
+time, every worker waiting: the database workers' NOTIFY wake-up, or their polling every
+--interval seconds with JOB_LISTEN=0), then at a steady rate, the drain rate of a burst, and
+how many tasks ran twice (must be 0). Bounded: a few hundred tasks, every wait capped. Needs
+PostgreSQL on 127.0.0.1:5432 (user postgres; the database is made and dropped) and
+redis-server."""
 
 from __future__ import annotations
 
@@ -48,9 +52,15 @@ def read(path: Path, prefix: str) -> list[tuple[str, float, float]]:
     return rows
 
 
-def measure(backend: str, tasks: int, rate: float, run_dir: Path) -> dict:
-    """Three workers of `backend`; a paced phase (latency) then a burst (throughput)."""
-    cluster = Cluster(run_dir / backend, database="likeness_queue_bench")
+IDLE_TARGET_MS = 10.0  # issue 21: p50 on an idle PostgreSQL queue
+IDLE_GAP_SECONDS = 0.25  # between two tasks of the idle phase: every worker is waiting again
+
+
+def measure(backend: str, args, run_dir: Path) -> dict:
+    """Three workers of `backend`; an idle phase and a paced one (latency), then a burst
+    (throughput)."""
+    tasks, rate = args.tasks, args.rate
+    cluster = Cluster(run_dir / backend, database=args.database)
     cluster.run_dir.mkdir(parents=True, exist_ok=True)
     cluster.data_dir = cluster.run_dir / "data"
     cluster.data_dir.mkdir(exist_ok=True)
@@ -76,11 +86,14 @@ def measure(backend: str, tasks: int, rate: float, run_dir: Path) -> dict:
             else:
                 cluster.spawn(f"worker{number}", [
                     sys.executable, "manage.py", "db_worker", "--no-reload", "--interval",
-                    "0.2", "--threads", "4", "--worker-id", f"w{number}"], env=env)
+                    str(args.interval), "--threads", "4", "--worker-id", f"w{number}"], env=env)
         time.sleep(3)  # every worker up and polling
         out = cluster.run_dir / "runs.txt"
         result = {}
-        for phase, count, pace in (("steady", tasks, rate), ("burst", tasks, 0)):
+        phases = [("steady", tasks, rate), ("burst", tasks, 0)]
+        if args.idle:
+            phases.insert(0, ("idle", args.idle, 1 / IDLE_GAP_SECONDS))
+        for phase, count, pace in phases:
             started = time.time()
             cluster.manage("shell", "-c", PRODUCE.format(count=count, rate=pace, path=str(out),
                                                         prefix=phase))
@@ -111,14 +124,32 @@ def main() -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tasks", type=int, default=400)
     parser.add_argument("--rate", type=float, default=40, help="tasks/s in the steady phase")
+    parser.add_argument("--idle", type=int, default=40,
+                        help=f"tasks of the idle phase, one every {IDLE_GAP_SECONDS} s (0: none)")
+    parser.add_argument("--interval", type=float, default=1.0,
+                        help="db_worker --interval: the polling fallback (its default, 1 s)")
+    parser.add_argument("--database", default="likeness_queue_bench",
+                        help="the PostgreSQL database made (and dropped) for the run")
     parser.add_argument("--backends", default="database,rq")
     args = parser.parse_args()
     run_dir = Path(tempfile.mkdtemp(prefix="likeness-queue-bench-"))
-    print(f"queue bench: {args.tasks} tasks at {args.rate}/s, then {args.tasks} at once; "
-          f"3 worker processes each (db_worker --threads 4 --interval 0.2; rqworker)")
+    listen = os.environ.get("JOB_LISTEN", "1") not in ("0", "false", "no", "off")
+    wake = "LISTEN/NOTIFY" if listen else "polling only"
+    print(f"queue bench: {args.idle} tasks one every {IDLE_GAP_SECONDS} s, {args.tasks} tasks "
+          f"at {args.rate}/s, then {args.tasks} at once; 3 worker processes each (db_worker "
+          f"--threads 4 --interval {args.interval:g}, {wake}; rqworker)")
     for backend in args.backends.split(","):
-        result = measure(backend, args.tasks, args.rate, run_dir)
+        result = measure(backend, args, run_dir)
         steady, burst = result["steady"], result["burst"]
+        if "idle" in result and backend == "database":
+            idle = result["idle"]
+            print(f"database on postgresql, idle queue: pickup p50 {idle['pickup_p50_ms']} ms, "
+                  f"p95 {idle['pickup_p95_ms']} ms (target p50 <= {IDLE_TARGET_MS:g} ms; "
+                  f"{idle['tasks']} tasks; ran twice: {idle['ran_twice']})")
+        elif "idle" in result:
+            idle = result["idle"]
+            print(f"{backend:>9}, idle queue: pickup p50 {idle['pickup_p50_ms']} ms, p95 "
+                  f"{idle['pickup_p95_ms']} ms ({idle['tasks']} tasks)")
         print(f"{backend:>9}: pickup p50 {steady['pickup_p50_ms']} ms, p95 "
               f"{steady['pickup_p95_ms']} ms at {args.rate:g}/s; burst enqueue "
               f"{burst['enqueue_per_s']}/s, drained {burst['drained_per_s']} tasks/s, "

@@ -43,6 +43,9 @@ class Request:
     body: bytes
     at: float = field(default_factory=time.time)
     status: int | None = None  # the status the fake answered with (None until answered)
+    # The fake's own time on it (a provider's service time: its waits, its image making), in
+    # ms, also sent as the standard `Server-Timing` response header; None until answered.
+    service_ms: float | None = None
 
     def json(self) -> Any:
         return json.loads(self.body or b"null")
@@ -132,7 +135,9 @@ class _Handler(BaseHTTPRequestHandler):
                 headers={k.lower(): v for k, v in self.headers.items()},
                 body=body,
             )
+            started = time.perf_counter()
             resp = self.fake._dispatch(req)
+            req.service_ms = (time.perf_counter() - started) * 1000
             req.status = resp.status
             payload = b"" if self.command == "HEAD" else resp.body
             self.send_response(resp.status)
@@ -140,6 +145,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self.send_header("Content-Type", resp.content_type)
             for key, value in resp.headers.items():
                 self.send_header(key, value)
+            # W3C Server Timing: clients that do not read it ignore it (every SDK here does).
+            self.send_header("Server-Timing", f"fake;dur={req.service_ms:.1f}")
             self.send_header("Content-Length", str(len(resp.body)))
             self.end_headers()
             self.wfile.write(payload)

@@ -29,6 +29,7 @@ from generation.results import (
     providers_or_fail,
     save_image,
     set_slot,
+    store_and_finish,
 )
 from jobs.retry import retry_or_fail
 from jobs.routes import LOCAL, register_kind
@@ -58,7 +59,7 @@ def refresh_catalogue():
 
 @task()
 def run_generation(generation_id: str):
-    generation = claim(generation_id, "second_model")
+    generation = claim(generation_id, "second_model", mark_missing=True)
     if generation is None:
         return
     if (generation.lora_scale is not None and generation.personal_model is None) or (
@@ -79,7 +80,8 @@ def run_generation(generation_id: str):
         logger.exception("generation %s crashed", generation.id)
         retry = [exc]
     if not retry:
-        finish(generation)
+        if not generation.is_finished:  # the last image's transaction may have finished it
+            finish(generation)
         return
     last = retry[-1]
     delays = [e.retry_after for e in retry if getattr(e, "retry_after", None)]
@@ -147,7 +149,9 @@ def _make_slot(generation, request, providers, index, events):
             if made.metadata.get("blocked"):
                 events.put(("blocked", index, result))
                 return
+            decoding = time.monotonic()
             decoded = decode(made.data, keep_side=faces.EMBEDDING_SIDE if references else None)
+            decode_ms = (time.monotonic() - decoding) * 1000
             score = None
             if references:
                 scoring = time.monotonic()
@@ -173,7 +177,8 @@ def _make_slot(generation, request, providers, index, events):
         prepared = time.monotonic()
         image = build_image(generation, index, made, result.provider, extra, decoded=decoded,
                             score=score)
-        image.metadata["prepare_ms"] = round((time.monotonic() - prepared) * 1000, 1)
+        image.metadata["prepare_ms"] = round((time.monotonic() - prepared) * 1000, 1)  # files
+        image.metadata["decode_ms"] = round(decode_ms, 1)  # decode, thumbnail, WebP
         # CPU time of this thread for the image (SDK, download, decode, thumbnail, files):
         # what our code costs, whatever else the machine is doing.
         image.metadata["cpu_ms"] = round((time.thread_time() - cpu) * 1000, 1)
@@ -193,22 +198,11 @@ def low_likeness_message(generation: Generation, tries: list, minimum: int) -> s
             f"{best} of 100; the bar is {minimum}), so this image is not charged.")
 
 
-def _missing(generation: Generation) -> list[int]:
-    """The slots still to make, marked as being generated."""
-    done = set(generation.images.values_list("index", flat=True))
-    failed = {f["index"] for f in generation.failures}
-    missing = [i for i in range(generation.num_images) if i not in done and i not in failed]
-    states = generation.slot_states
-    for index in missing:
-        states[index] = "generating"
-    generation.slots = states
-    Generation.objects.filter(pk=generation.pk).update(slots=states)
-    return missing
-
-
 def _make_missing_images(generation: Generation, request: ImageRequest, providers) -> list:
-    """Make every missing slot; the transient errors of the slots to try again later."""
-    missing = _missing(generation)
+    """Make every missing slot (generation.missing: the claim marked them "generating"); the
+    transient errors of the slots to try again later. When the last report is an image and
+    nothing is to be tried again, that image's transaction finishes the generation."""
+    missing = generation.missing
     events: queue.Queue = queue.Queue()
     retry: list[Exception] = []
     pending = set(missing)
@@ -220,25 +214,27 @@ def _make_missing_images(generation: Generation, request: ImageRequest, provider
             kind, index, payload = events.get()
             if kind != "saving":
                 pending.discard(index)
-            error = _handle(generation, kind, index, payload)
+            last = not pending and not retry
+            error = _handle(generation, kind, index, payload, last=last)
             if error is not None:
                 retry.append(error)
                 set_slot(generation, index, "queued")
     return retry
 
 
-def _handle(generation: Generation, kind: str, index: int, payload):
-    """One report from a pool thread; a transient error to retry later, or None."""
+def _handle(generation: Generation, kind: str, index: int, payload, *, last: bool = False):
+    """One report from a pool thread; a transient error to retry later, or None. `last`: no
+    other slot is pending and none is to be tried again."""
     catalogue.learn_from_tries(getattr(payload, "tries", None))  # results and routing errors
     if kind == "saving":
-        set_slot(generation, index, "saving")
-        if generation.provider != payload.provider.name:
-            generation.provider = payload.provider.name
-            Generation.objects.filter(pk=generation.pk).update(provider=generation.provider)
+        provider = payload.provider.name
+        changed = {"provider": provider} if generation.provider != provider else {}
+        set_slot(generation, index, "saving", **changed)  # one UPDATE for both
     elif kind == "ready":
         started = payload.metadata.pop("slot_started")
         payload.metadata["slot_ms"] = round((time.monotonic() - started) * 1000, 1)
-        save_image(generation, payload)
+        if not (last and store_and_finish(generation, payload)):
+            save_image(generation, payload)
     elif kind == "blocked":
         _refuse(generation, index, "content_flagged", MESSAGES["content_flagged"])
     elif kind == "low_likeness":

@@ -4,7 +4,7 @@ import re
 
 from django.core.exceptions import ImproperlyConfigured
 
-from likeness.env import env, env_float, env_int
+from likeness.env import env, env_bool, env_float, env_int
 from likeness.settings.core import REDIS_URL, TASK_BACKEND
 
 
@@ -54,6 +54,9 @@ JOB_MAX_ATTEMPTS = env_int("JOB_MAX_ATTEMPTS", 5)
 JOB_RETRY_BASE_SECONDS = env_float("JOB_RETRY_BASE_SECONDS", 2)
 # Tasks one `db_worker` process runs at once (threads): most work waits on providers.
 WORKER_THREADS = env_int("WORKER_THREADS", 4)
+# On PostgreSQL, workers LISTEN for new tasks and start them at once (jobs.notify); their
+# polling (`--interval`) stays as the fallback. 0: they only poll.
+JOB_LISTEN = env_bool("JOB_LISTEN", True)
 
 # Recurring tasks: name -> (task, seconds between runs). Queued once per period by any worker.
 RECURRING_TASKS: dict[str, tuple[str, int]] = {

@@ -137,3 +137,20 @@ def test_chat_completions_are_strict(together_fake):
     with pytest.raises(together.InternalServerError):
         c.chat.completions.create(model=CHAT_MODEL, messages=MESSAGES)
     assert not together_fake.chats
+
+
+def test_the_fake_reports_its_own_service_time(together_fake):
+    """Its time on a request (here its 0.05 s of "generating") is sent as the standard
+    Server-Timing header, which the SDK ignores, and kept with the request, so a benchmark can
+    take it out of the time our code spends around the call."""
+    together_fake.generation_seconds = 0.05
+    try:
+        raw = client(together_fake).images.with_raw_response.generate(
+            model="black-forest-labs/FLUX.1-schnell", prompt="x", seed=5, width=256, height=256)
+    finally:
+        together_fake.generation_seconds = 0.0
+    name, _, duration = raw.headers["server-timing"].partition(";dur=")
+    assert name == "fake" and float(duration) >= 50
+    assert raw.parse().data[0].url  # the SDK reads the answer as usual
+    (call,) = together_fake.calls("POST", "/v1/images/generations")
+    assert call.service_ms >= 50 and float(duration) == round(call.service_ms, 1)

@@ -1,9 +1,11 @@
 """The database queue at scale, on PostgreSQL with real `db_worker` processes: workers claim
-with SKIP LOCKED so none runs a task another has, and the recurring tasks are queued once per
-period however many workers (and worker threads) race for them.
+with SKIP LOCKED so none runs a task another has, the recurring tasks are queued once per
+period however many workers (and worker threads) race for them, and an idle worker starts a
+queued task at once (LISTEN/NOTIFY, jobs.notify), long before its next poll.
 
 These run in the PostgreSQL pass of scripts/test (DATABASE_URL set to PostgreSQL), each on a
-database of its own that is created and dropped here."""
+database of its own that is created and dropped here, named after DATABASE_URL's database (so
+that two suites on one server never share one)."""
 
 import os
 import subprocess
@@ -28,8 +30,8 @@ HOURLY = ("billing.tasks.reconcile_billing", "api.tasks.prune_idempotency_keys")
 
 class PostgresSite:
     def __init__(self, tmp_path: Path):
-        base = os.environ["DATABASE_URL"].rsplit("/", 1)[0]
-        self.name = f"likeness_prod_{os.getpid()}"
+        base, database = os.environ["DATABASE_URL"].split("?", 1)[0].rsplit("/", 1)
+        self.name = f"{database}_prod_{os.getpid()}"
         self.admin = f"{base}/postgres"
         self.url = f"{base}/{self.name}"
         self.tmp = tmp_path
@@ -48,10 +50,10 @@ class PostgresSite:
         return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=self.env,
                               capture_output=True, text=True, timeout=120, check=True).stdout
 
-    def start_worker(self, number: int, threads: int):
+    def start_worker(self, number: int, threads: int, interval: float = 0.05):
         log = open(self.tmp / f"worker{number}.log", "w")  # noqa: SIM115
         self.workers.append(subprocess.Popen(
-            [sys.executable, "manage.py", "db_worker", "--no-reload", "--interval", "0.05",
+            [sys.executable, "manage.py", "db_worker", "--no-reload", "--interval", str(interval),
              "--no-startup-delay", "--threads", str(threads), "--worker-id", f"w{number}"],
             cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT))
         log.close()
@@ -144,3 +146,28 @@ def test_recurring_tasks_are_queued_once_however_many_workers_race(pg_site):
     assert queued.get("studio.tasks.reconcile_trainings") == 1, queued  # every 30 s
     beats = pg_site.query("SELECT count(*) FROM jobs_workerheartbeat")[0][0]
     assert beats == 12
+
+
+def test_an_idle_worker_starts_a_queued_task_at_once_not_at_its_next_poll(pg_site, tmp_path):
+    """Polling every 30 s, the worker still starts each task within seconds of its commit: the
+    NOTIFY sent by the task row's trigger wakes an idle thread. The bound (10 s) is far under
+    the interval and far over any pickup, so a busy machine cannot make it fail."""
+    runs = tmp_path / "runs.txt"
+    pg_site.start_worker(1, threads=2, interval=30)
+    wait_for(lambda: pg_site.query("SELECT count(*) FROM jobs_workerheartbeat")[0][0] >= 2,
+             90, "the worker's 2 threads to start")
+    time.sleep(1)  # both threads have polled once and wait for 30 s
+    pg_site.manage("shell", "-c", (
+        "import time\n"
+        "from cluster.tasks import touch\n"
+        "for n in range(3):\n"
+        f"    touch.enqueue(f'idle{{n}}', time.time(), {str(runs)!r})\n"
+        "    time.sleep(0.5)\n"))
+
+    def lines():
+        return runs.read_text().splitlines() if runs.exists() else []
+
+    wait_for(lambda: len(lines()) >= 3, 20, "the 3 tasks to run")
+    latencies = {line.split()[0]: float(line.split()[1]) for line in lines()}
+    assert sorted(latencies) == ["idle0", "idle1", "idle2"]
+    assert max(latencies.values()) < 10, latencies
