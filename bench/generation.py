@@ -270,7 +270,14 @@ def report(args, fake, run: dict) -> None:
           f"median {median(files):.1f} ms")
     print(f"bare Pillow decode + thumbnail + WebP encode of the same "
           f"{len(sample) / 1024:.0f} KiB image: {floor:.1f} ms")
-    one = run["one"]
+    report_one(run["one"], times, floor)
+
+
+def report_one(one: list, times, floor: float) -> None:
+    """The one-image generations run in this process: statements and our time to the row."""
+    from generation.models import Image
+
+    median = statistics.median
     if not one:
         return
     one_images = {i.generation_id: i for i in Image.objects.filter(

@@ -56,6 +56,14 @@ IDLE_TARGET_MS = 10.0  # issue 21: p50 on an idle PostgreSQL queue
 IDLE_GAP_SECONDS = 0.25  # between two tasks of the idle phase: every worker is waiting again
 
 
+def worker_command(backend: str, args, number: int) -> list[str]:
+    if backend == "rq":
+        return [sys.executable, "manage.py", "rqworker", "default", "--with-scheduler",
+                "--job-class", "django_tasks_rq.Job"]
+    return [sys.executable, "manage.py", "db_worker", "--no-reload", "--interval",
+            str(args.interval), "--threads", "4", "--worker-id", f"w{number}"]
+
+
 def measure(backend: str, args, run_dir: Path) -> dict:
     """Three workers of `backend`; an idle phase and a paced one (latency), then a burst
     (throughput)."""
@@ -79,14 +87,7 @@ def measure(backend: str, args, run_dir: Path) -> dict:
         # RQ's workers are started with django_tasks_rq's Job class (`--job-class`).
         cluster.manage("migrate", "--noinput")
         for number in range(1, 4):
-            if backend == "rq":
-                cluster.spawn(f"worker{number}", [sys.executable, "manage.py", "rqworker",
-                                                  "default", "--with-scheduler",
-                                                  "--job-class", "django_tasks_rq.Job"], env=env)
-            else:
-                cluster.spawn(f"worker{number}", [
-                    sys.executable, "manage.py", "db_worker", "--no-reload", "--interval",
-                    str(args.interval), "--threads", "4", "--worker-id", f"w{number}"], env=env)
+            cluster.spawn(f"worker{number}", worker_command(backend, args, number), env=env)
         time.sleep(3)  # every worker up and polling
         out = cluster.run_dir / "runs.txt"
         result = {}
