@@ -95,6 +95,23 @@ def account_images(user) -> QuerySet:
     return Image.objects.filter(user=user)
 
 
+def newer_than(user, filters: ImageFilters, since) -> list[Image] | None:
+    """The account's images (with these filters) newer than the image `since`, newest first,
+    at most a page of them: what an open gallery puts on top. None when `since` is not one of
+    the account's images (the page showed none, or it was deleted)."""
+    try:
+        since = uuid.UUID(str(since))
+    except ValueError:
+        return None
+    mine = account_images(user).defer("metadata")
+    top = mine.filter(pk=since).values("created_at", "pk").first()
+    if top is None:
+        return None
+    # After the top in oldest-first order: the newer ones, as the index seeks them.
+    return list(filters.apply(mine.filter(after_cursor(top["created_at"], top["pk"], True)))
+                .order_by("-created_at", "-pk")[:PAGE_SIZE])
+
+
 def search_is_windowed() -> bool:
     """Whether a text search reads at most SEARCH_WINDOW images per page (see page()). On both
     databases: SQLite has no index for '%term%', and PostgreSQL's choice between its trigram

@@ -2,8 +2,6 @@
 for a shared image, for whoever holds its token): another account's image is a 404, never a
 403, so ids reveal nothing. Views stay thin; gallery.actions changes things."""
 
-import uuid
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
@@ -77,29 +75,16 @@ def gallery_newer(request):
     that now has an image is reloaded."""
     form = GalleryFilterForm(request.GET, user=request.user)
     filters = form.filters()
-    mine = account_images(request.user).defer("metadata")
-    top = mine.filter(pk=request.GET.get("since")).only("pk", "created_at").first() \
-        if _is_uuid(request.GET.get("since")) else None
-    if top is None:
-        if mine.exists():  # the page showed none, or its top image is gone: show it afresh
+    newer = listing.newer_than(request.user, filters, request.GET.get("since"))
+    if newer is None:
+        if account_images(request.user).exists():  # the page showed none, or its top is gone
             return HttpResponse(headers={"HX-Refresh": "true"})
         return HttpResponse(status=204)
-    newer = list(filters.apply(mine.filter(
-        Q(created_at__gt=top.created_at) | Q(created_at=top.created_at, pk__gt=top.pk)))
-        .order_by("-created_at", "-pk")[:listing.PAGE_SIZE])
     if not newer:
         return HttpResponse(status=204)
     return render(request, "gallery/gallery.html#newer", {
         "images": newer, "newest": newer[0].pk, "query": form.query(), "live": True,
-        "view": _view_mode(request), "filters": filters})
-
-
-def _is_uuid(value) -> bool:
-    try:
-        uuid.UUID(str(value))
-    except ValueError:
-        return False
-    return True
+        "eager": True, "view": _view_mode(request), "filters": filters})
 
 
 def _owned(request, pk) -> Image:

@@ -37,7 +37,7 @@ def _recent(user) -> dict:
     recent = list(Generation.objects.filter(user=user).prefetch_related("images")[:8])
     shown = "|".join(f"{g.pk}.{g.status}.{len(g.images.all())}" for g in recent)
     return {"recent": recent, "recent_busy": any(not g.is_finished for g in recent),
-            "recent_version": hashlib.blake2s(shown.encode(), digest_size=8).hexdigest()}
+            "recent_version": _version(shown)}
 
 
 def _suggestions(form) -> dict:
@@ -142,6 +142,11 @@ def status_version(generation: Generation) -> str:
     whenever the page would."""
     shown = (f"{generation.status}|{generation.slots}|{generation.images.count()}|"
              f"{generation.failures}|{generation.credits_refunded}")
+    return _version(shown)
+
+
+def _version(shown: str) -> str:
+    """A short stamp of what a live part shows, for its poll's `?v=` (a 204 when unchanged)."""
     return hashlib.blake2s(shown.encode(), digest_size=8).hexdigest()
 
 
