@@ -245,7 +245,7 @@ if AWS_STORAGE_BUCKET_NAME:
                                                response_checksum_validation="when_required")
 STORAGES = {
     # Private: no MEDIA_URL is served; files leave only through views that check the owner.
-    "default": {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": _S3_OPTIONS}
+    "default": {"BACKEND": "likeness.storage.S3Storage", "OPTIONS": _S3_OPTIONS}
     if AWS_STORAGE_BUCKET_NAME else {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": MEDIA_ROOT, "base_url": "/media-not-served/"},

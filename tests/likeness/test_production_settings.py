@@ -93,7 +93,7 @@ def test_a_bucket_moves_every_file_to_s3_or_r2_privately(start):
                              AWS_S3_REGION_NAME="auto", AWS_ACCESS_KEY_ID="id",
                              AWS_SECRET_ACCESS_KEY="secret"))
     default = settings["storages"]["default"]
-    assert default["BACKEND"] == "storages.backends.s3.S3Storage"
+    assert default["BACKEND"] == "likeness.storage.S3Storage"
     assert default["OPTIONS"]["bucket_name"] == "likeness-files"
     assert default["OPTIONS"]["endpoint_url"] == "https://acct.r2.cloudflarestorage.com"
     assert default["OPTIONS"]["default_acl"] == "None"

@@ -33,7 +33,7 @@ def s3(s3_server, settings):
                           config=Config(request_checksum_calculation="when_required"))
     client.create_bucket(Bucket=BUCKET)
     settings.STORAGES = {**settings.STORAGES, "default": {
-        "BACKEND": "storages.backends.s3.S3Storage",
+        "BACKEND": "likeness.storage.S3Storage",
         "OPTIONS": {
             "bucket_name": BUCKET, "access_key": "test", "secret_key": "test",
             "region_name": "us-east-1", "endpoint_url": s3_server, "default_acl": None,
@@ -77,3 +77,41 @@ def test_photos_live_privately_in_the_bucket_and_leave_with_the_model(s3, alice)
     actions.delete_model(model)
     assert keys(s3) == []
     assert default_storage.__class__.__name__ == "S3Storage"
+
+
+def test_threads_share_one_boto3_session_and_a_pickled_store_makes_its_own(s3, monkeypatch):
+    """A generation saves from short-lived pool threads: they share the process's one boto3
+    session and resource instead of each paying for a new one."""
+    import pickle
+    import threading
+
+    from django.core.files.base import ContentFile
+
+    from likeness.storage import S3Storage
+
+    made = []
+    original = S3Storage._create_session
+    monkeypatch.setattr(S3Storage, "_create_session",
+                        lambda self: made.append(1) or original(self))
+    saved, errors = [], []
+
+    def save(n):
+        try:
+            saved.append(default_storage.save(f"threads/{n}.txt", ContentFile(b"x" * n)))
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=save, args=(n,)) for n in range(1, 9)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert keys(s3) == sorted(saved) and len(saved) == 8
+    assert len(made) == 1
+
+    assert default_storage.open("threads/3.txt").read() == b"xxx"
+    # A pickled store (as Django's deep copies of a field make) leaves the lock and the
+    # resource behind and makes its own.
+    copy = pickle.loads(pickle.dumps(default_storage._wrapped))  # noqa: S301 - our own object
+    assert copy._shared == {} and copy._shared_lock is not default_storage._shared_lock
