@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 from cluster.checks import check, percentile
+from cluster.cpu import CpuSampler
 from cluster.load import ClientStats, generation_client, load, training_client
 from cluster.services import Cluster
 
@@ -148,7 +149,7 @@ def run_and_check(cluster: Cluster, args, figures: dict, *, clients: int, traini
     bucket hold; the figures go into `figures`, the failed checks are returned."""
     generations = per_client * clients
     keys = cluster.shell(SETUP_USERS.format(count=clients + trainings))
-    stats, killed, train_results, load_seconds = run_clients(
+    stats, killed, train_results, load_seconds, cpu = run_clients(
         cluster, keys, clients=clients, trainings=trainings, per_client=per_client,
         seconds=240 if args.short else 600)
     failures = list(stats.errors)
@@ -156,14 +157,16 @@ def run_and_check(cluster: Cluster, args, figures: dict, *, clients: int, traini
                  if k.startswith("error")]
     if not killed:
         failures.append("no worker was killed (none was running a job at the time)")
-    # Let the last recovered jobs and the training cleanups settle, then look.
-    time.sleep(2)
+    # Let the last recovered jobs, the trainings' validation images and their cleanups
+    # settle, then look.
+    settle(cluster, 120)
     facts = cluster.shell("from cluster.checks import print_gathered; print_gathered()")
     failed, found = check(facts, cluster.bucket_keys(), killed=killed, run_seconds=load_seconds,
                           expected_generations=generations, expected_trainings=trainings)
     failures += failed
     figures.update(found)
     throughput(figures, stats, facts)
+    figures["cpu"] = cpu_figures(cpu, figures)
     figures["load_s"] = round(load_seconds, 1)
     figures["killed"] = {"worker": killed.get("worker"),
                          "jobs_under_way": len(killed.get("tasks", [])),
@@ -176,10 +179,26 @@ def run_and_check(cluster: Cluster, args, figures: dict, *, clients: int, traini
     return failures
 
 
+def settle(cluster: Cluster, timeout: float):
+    """Wait until no task is waiting or running (a training's validation images run for
+    seconds after the training itself is final), then two seconds more."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with cluster.db() as conn:
+            busy = conn.execute(
+                "SELECT count(*) FROM django_tasks_database_dbtaskresult WHERE status IN "
+                "('READY', 'RUNNING')").fetchone()[0]
+        if not busy:
+            break
+        time.sleep(0.5)
+    time.sleep(2)
+
+
 def run_clients(cluster: Cluster, keys: list[str], *, clients: int, trainings: int,
-                per_client: int, seconds: float) -> tuple[ClientStats, dict, dict, float]:
+                per_client: int, seconds: float) -> tuple[ClientStats, dict, dict, float, dict]:
     """The API clients and the training clients at once, with a worker killed when busy:
-    (client stats, what was killed, the trainings' results, seconds the load took)."""
+    (client stats, what was killed, the trainings' results, seconds the load took, the CPU
+    split)."""
     photos = training_photos(5) if trainings else []
     selfie = consent_selfie() if trainings else b""
     lock, stop = threading.Lock(), threading.Event()
@@ -194,16 +213,43 @@ def run_clients(cluster: Cluster, keys: list[str], *, clients: int, trainings: i
     killer = threading.Thread(target=kill_when_busy, args=(
         cluster, stats, per_client * clients, killed, lock, stop))
     load_started = time.monotonic()
-    for thread in threads:
-        thread.start()
-    killer.start()
-    for thread in threads:
-        thread.join()
-    stop.set()
-    killer.join()
+    with cpu_sampler(cluster) as sampler:
+        for thread in threads:
+            thread.start()
+        killer.start()
+        for thread in threads:
+            thread.join()
+        stop.set()
+        killer.join()
     load_seconds = time.monotonic() - load_started
     log(f"load done in {load_seconds:.1f}s")
-    return stats, killed, train_results, load_seconds
+    return stats, killed, train_results, load_seconds, sampler.split()
+
+
+def cpu_sampler(cluster: Cluster) -> CpuSampler:
+    """The CPU split of a run: each group's processes (and their children); the clients are
+    this driver process and what it starts, the database every postgres process."""
+    def pids(*names):
+        return lambda: {p.popen.pid for p in cluster.procs if p.name.rstrip("0123456789")
+                        in names}
+    return CpuSampler({"web": pids("web"), "workers": pids("worker"),
+                       "fakes": pids("together", "s3"), "redis": pids("redis"),
+                       "clients": lambda: {os.getpid()}}, by_name={"database": "postgres"})
+
+
+def cpu_figures(cpu: dict, figures: dict) -> dict:
+    """CPU seconds and milliseconds per completed image of each group, and the ceiling the
+    cores allow: cores ÷ CPU per image, of everything and of the product's own processes."""
+    images = figures.get("images_completed") or 0
+    groups = cpu["groups_s"]
+    result = {**cpu, "ms_per_image": {k: round(v / images * 1000, 1) if images else None
+                                     for k, v in groups.items()}}
+    if images:
+        every = sum(groups.values()) / images
+        ours = sum(groups[k] for k in ("web", "workers", "database", "redis")) / images
+        result["ceiling_images_per_s"] = round(cpu["cores"] / every, 2)
+        result["ceiling_ours_images_per_s"] = round(cpu["cores"] / ours, 2)
+    return result
 
 
 def throughput(figures: dict, stats: ClientStats, facts: dict) -> None:
@@ -215,8 +261,12 @@ def throughput(figures: dict, stats: ClientStats, facts: dict) -> None:
     figures["api_post_p95_ms"] = round(percentile(accept, 95) * 1000, 1)
     ends = [g["finished"] for g in facts["generations"] if g["finished"]]
     starts = [g["created"] for g in facts["generations"]]
+    images = sum(len(g["images"]) for g in facts["generations"])
+    figures["images_completed"] = images
     if ends:
-        figures["completed_generations_per_s"] = round(len(ends) / (max(ends) - min(starts)), 2)
+        window = max(ends) - min(starts)
+        figures["completed_generations_per_s"] = round(len(ends) / window, 2)
+        figures["completed_images_per_s"] = round(images / window, 2)
 
 
 def report(args, figures: dict, failures: list[str], run_dir: Path) -> int:
