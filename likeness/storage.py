@@ -3,8 +3,10 @@
 django-storages makes a new boto3 session and resource in every thread that touches the
 store, and keeps them in that thread. A generation saves its images from short-lived pool
 threads, so every image paid for a fresh session: its JSON service models parsed again, about
-0.2–1 s of CPU per image, two thirds of a worker's CPU in the production-like run
-(bench/cluster.py). Here the resource is made once per process, under a lock, and shared.
+0.2–1 s of CPU per image, three quarters of a worker's CPU in the production-like run
+(bench/cluster.py). Here the resource is made once per process and set of options, under a
+lock, and shared: by every thread, and by every storage built from the same options (threads
+that race for `default_storage` on a process's first job can each build one).
 
 Sharing it is what django-storages already does with the bucket (`S3Storage.bucket` is made
 once per storage and used by every thread): every call goes through the resource's botocore
@@ -18,32 +20,20 @@ import threading
 
 from storages.backends import s3
 
+_SHARED: dict[tuple, object] = {}
+_LOCK = threading.RLock()
+
 
 class S3Storage(s3.S3Storage):
-    def __init__(self, **settings):
-        super().__init__(**settings)
-        self._shared_lock = threading.RLock()
-        self._shared: dict[tuple[str, int], object] = {}
-
-    def __getstate__(self):
-        state = super().__getstate__()
-        state.pop("_shared_lock", None)
-        state.pop("_shared", None)
-        return state
-
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        self._shared_lock = threading.RLock()
-        self._shared = {}
-
     def _shared_resource(self, kind: str, make):
-        key = (kind, os.getpid())
-        resource = self._shared.get(key)
+        args, options = getattr(self, "_constructor_args", ((), {}))
+        key = (os.getpid(), kind, repr(args), repr(sorted(options.items())))
+        resource = _SHARED.get(key)
         if resource is None:
-            with self._shared_lock:
-                resource = self._shared.get(key)
+            with _LOCK:
+                resource = _SHARED.get(key)
                 if resource is None:
-                    resource = self._shared[key] = make()
+                    resource = _SHARED[key] = make()
         return resource
 
     @property

@@ -11,7 +11,9 @@ def owned(queryset, user, object_id: str, label: str):
         pk = uuid.UUID(str(object_id))
     except ValueError:
         raise NotFound(f"No {label} with this id.")
-    obj = queryset.filter(user=user, pk=pk).first()
+    # No ORDER BY for one row by its key (first() would add one): GET /generations/{id} is
+    # what every client polls.
+    obj = next(iter(queryset.filter(user=user, pk=pk).order_by()[:1]), None)
     if obj is None:
         raise NotFound(f"No {label} with this id.")
     return obj

@@ -79,20 +79,22 @@ def test_photos_live_privately_in_the_bucket_and_leave_with_the_model(s3, alice)
     assert default_storage.__class__.__name__ == "S3Storage"
 
 
-def test_threads_share_one_boto3_session_and_a_pickled_store_makes_its_own(s3, monkeypatch):
+def test_threads_share_one_boto3_session_per_process_and_options(s3, s3_server, monkeypatch):
     """A generation saves from short-lived pool threads: they share the process's one boto3
-    session and resource instead of each paying for a new one."""
-    import pickle
+    session and resource instead of each paying for a new one; so do two stores built from the
+    same options, while other options get their own."""
     import threading
 
     from django.core.files.base import ContentFile
 
+    from likeness import storage
     from likeness.storage import S3Storage
 
+    monkeypatch.setattr(storage, "_SHARED", {})  # as in a new process
     made = []
     original = S3Storage._create_session
     monkeypatch.setattr(S3Storage, "_create_session",
-                        lambda self: made.append(1) or original(self))
+                        lambda self: made.append(self.endpoint_url) or original(self))
     saved, errors = [], []
 
     def save(n):
@@ -108,10 +110,13 @@ def test_threads_share_one_boto3_session_and_a_pickled_store_makes_its_own(s3, m
         thread.join()
     assert not errors
     assert keys(s3) == sorted(saved) and len(saved) == 8
-    assert len(made) == 1
+    assert made == [s3_server]
 
-    assert default_storage.open("threads/3.txt").read() == b"xxx"
-    # A pickled store (as Django's deep copies of a field make) leaves the lock and the
-    # resource behind and makes its own.
-    copy = pickle.loads(pickle.dumps(default_storage._wrapped))  # noqa: S301 - our own object
-    assert copy._shared == {} and copy._shared_lock is not default_storage._shared_lock
+    from django.conf import settings
+
+    options = settings.STORAGES["default"]["OPTIONS"]
+    twin = S3Storage(**options)
+    assert twin.open("threads/3.txt").read() == b"xxx"
+    other = S3Storage(**{**options, "endpoint_url": s3_server + "/"})
+    assert other.exists("threads/4.txt")
+    assert made == [s3_server, s3_server + "/"]
