@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import signal
 import sys
@@ -226,12 +227,18 @@ def run_clients(cluster: Cluster, keys: list[str], *, clients: int, trainings: i
     return stats, killed, train_results, load_seconds, sampler.split()
 
 
+def process_kind(name: str) -> str:
+    """A cluster process's kind from its name: web1 and web2 are "web", worker1… "worker";
+    the others (redis, s3, together) are their own."""
+    numbered = re.fullmatch(r"(web|worker)\d+", name)
+    return numbered.group(1) if numbered else name
+
+
 def cpu_sampler(cluster: Cluster) -> CpuSampler:
     """The CPU split of a run: each group's processes (and their children); the clients are
     this driver process and what it starts, the database every postgres process."""
-    def pids(*names):
-        return lambda: {p.popen.pid for p in cluster.procs if p.name.rstrip("0123456789")
-                        in names}
+    def pids(*kinds):
+        return lambda: {p.popen.pid for p in cluster.procs if process_kind(p.name) in kinds}
     return CpuSampler({"web": pids("web"), "workers": pids("worker"),
                        "fakes": pids("together", "s3"), "redis": pids("redis"),
                        "clients": lambda: {os.getpid()}}, by_name={"database": "postgres"})

@@ -68,3 +68,10 @@ def test_children_belong_to_their_parents_group():
              12: ("py", 11, 3.0), 20: ("worker", 1, 4.0)}
     assert descendants({10}, table) == {10, 11, 12}
     assert descendants({20, 99}, table) == {20}
+
+
+def test_each_cluster_process_has_its_group():
+    from cluster.run import process_kind
+
+    assert [process_kind(n) for n in ("web1", "web12", "worker3", "s3", "together", "redis")] \
+        == ["web", "web", "worker", "s3", "together", "redis"]
