@@ -29,10 +29,12 @@ def find_key(raw: str) -> ApiKey | None:
     """The active key of an active user, or None. Touches last_used_at at most once a minute."""
     if not raw or not raw.startswith(KEY_PREFIX) or len(raw) > 200:
         return None
-    # One row by a unique hash: no ORDER BY (first() would add one); every API call runs it.
-    key = next(iter(ApiKey.objects.select_related("user").filter(
-        key_hash=hash_key(raw), revoked_at__isnull=True).order_by()[:1]), None)
-    if key is None or not key.user.is_active:
+    try:  # get(): one row by a unique hash, without the ORDER BY first() adds
+        key = ApiKey.objects.select_related("user").get(key_hash=hash_key(raw),
+                                                        revoked_at__isnull=True)
+    except ApiKey.DoesNotExist:
+        return None
+    if not key.user.is_active:
         return None
     now = timezone.now()
     if key.last_used_at is None or now - key.last_used_at > timedelta(minutes=1):

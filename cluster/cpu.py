@@ -62,7 +62,9 @@ def descendants(roots: set[int], table: dict[int, tuple[str, int, float]]) -> se
 class CpuSampler:
     """`groups` maps a group's name to a function returning its root pids (read at each
     sample, so restarted processes are followed); `by_name` maps a group to a command name
-    matched on every process (the database's postgres processes)."""
+    matched on every process (the database's postgres processes). A process belongs to the
+    first group that claims it, in the order given: a group whose root is the parent of other
+    groups' processes (the driver of the run) comes last and keeps only what is left."""
 
     def __init__(self, groups: dict[str, Callable[[], set[int]]],
                  by_name: dict[str, str] | None = None, interval: float = 0.25):

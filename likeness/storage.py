@@ -10,8 +10,9 @@ that race for `default_storage` on a process's first job can each build one).
 
 Sharing it is what django-storages already does with the bucket (`S3Storage.bucket` is made
 once per storage and used by every thread): every call goes through the resource's botocore
-client, which is thread-safe, or makes a new Object for the call. A forked process (the
-photo-check pool) makes its own, as a client must not cross a fork."""
+client, which is thread-safe, or makes a new Object for the call. The pid is part of the key:
+a process forked after the resource was made builds its own, as a client must not cross a
+fork. The options are those the store was built with (Django's deconstructible keeps them)."""
 
 from __future__ import annotations
 

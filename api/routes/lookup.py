@@ -3,6 +3,8 @@ that is not a UUID, is the same 404, so ids cannot be probed."""
 
 import uuid
 
+from django.core.exceptions import ObjectDoesNotExist
+
 from likeness.errors import NotFound
 
 
@@ -11,9 +13,7 @@ def owned(queryset, user, object_id: str, label: str):
         pk = uuid.UUID(str(object_id))
     except ValueError:
         raise NotFound(f"No {label} with this id.")
-    # No ORDER BY for one row by its key (first() would add one): GET /generations/{id} is
-    # what every client polls.
-    obj = next(iter(queryset.filter(user=user, pk=pk).order_by()[:1]), None)
-    if obj is None:
+    try:  # get(): one row by its key, without the ORDER BY first() adds
+        return queryset.get(user=user, pk=pk)
+    except ObjectDoesNotExist:
         raise NotFound(f"No {label} with this id.")
-    return obj
