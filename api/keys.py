@@ -4,9 +4,11 @@ import hashlib
 import secrets
 from datetime import timedelta
 
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from api.models import ApiKey
+from likeness import rows
 from likeness.text import clean_text
 
 KEY_PREFIX = "lk_"
@@ -29,16 +31,36 @@ def find_key(raw: str) -> ApiKey | None:
     """The active key of an active user, or None. Touches last_used_at at most once a minute."""
     if not raw or not raw.startswith(KEY_PREFIX) or len(raw) > 200:
         return None
-    try:  # get(): one row by a unique hash, without the ORDER BY first() adds
-        key = ApiKey.objects.select_related("user").get(key_hash=hash_key(raw),
-                                                        revoked_at__isnull=True)
-    except ApiKey.DoesNotExist:
-        return None
-    if not key.user.is_active:
+    key = _unrevoked(hash_key(raw))
+    if key is None or not key.user.is_active:
         return None
     now = timezone.now()
     if key.last_used_at is None or now - key.last_used_at > timedelta(minutes=1):
         ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+    return key
+
+
+_KEY, _USER = rows.Columns(ApiKey), rows.Columns(get_user_model())
+
+
+def _unrevoked(key_hash: str) -> ApiKey | None:
+    """ApiKey.objects.select_related("user").get(key_hash=..., revoked_at__isnull=True), in SQL
+    kept per process (likeness.rows): every API request reads it, and the ORM's compiling of
+    this one join was most of the lookup's time (bench/gallery_server.py --profile)."""
+    connection = rows.connection_for(ApiKey)
+    user = get_user_model()
+    clause, params = rows.where(connection, ApiKey, [("key_hash", "=", key_hash)])
+    found = rows.fetch(connection, (
+        f"SELECT {_KEY.select_list(connection)}, {_USER.select_list(connection)} "  # noqa: S608
+        f"FROM {connection.ops.quote_name(_KEY.table)} INNER JOIN "
+        f"{connection.ops.quote_name(_USER.table)} ON {rows.column(connection, ApiKey, 'user')}"
+        f" = {rows.column(connection, user, 'pk')} WHERE {clause} AND "
+        f"{rows.column(connection, ApiKey, 'revoked_at')} IS NULL"), params)
+    if not found:
+        return None
+    key = _KEY.instance(connection, found[0][:len(_KEY)])
+    ApiKey._meta.get_field("user").set_cached_value(key, _USER.instance(
+        connection, found[0][len(_KEY):]))
     return key
 
 

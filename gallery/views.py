@@ -41,8 +41,7 @@ def gallery(request):
     try:
         images, next_cursor = page(
             request.user, filters, cursor=request.GET.get("cursor") or None,
-            limit=listing.PAGE_SIZE,
-            queryset=account_images(request.user).defer("metadata"))
+            limit=listing.PAGE_SIZE, defer=("metadata",))
     except InvalidCursor:
         return HttpResponseBadRequest("This link to more images has expired; reload the gallery.")
     query = form.query()

@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.urls import reverse
 from django.utils import timezone
 from ninja import Field, Query, Router, Status
 from ninja.renderers import JSONRenderer
@@ -30,6 +29,7 @@ from gallery import actions, sharing
 from gallery.archive import archive_response, download_name
 from gallery.filters import ImageFilters as Filters
 from gallery.filters import page
+from gallery.templatetags.gallery_urls import around
 from generation.models import Image
 from likeness.files import serve_file
 from providers.registry import delivery
@@ -37,14 +37,10 @@ from providers.registry import delivery
 router = Router(tags=["Images"])
 
 
-# Stands for an image's id in a URL reversed once for a whole page (ImageLinks).
-_SLOT = "00000000-0000-0000-0000-000000000000"
-
-
 class ImageLinks:
-    """The absolute URLs of a request's images, reversed once instead of twice an image: they
-    differ only by the image's id, a UUID, which reverse() never quotes, so the bytes are
-    those reverse() makes for each image."""
+    """The absolute URLs of a request's images, made from a path reversed once per process
+    (gallery_urls.around) instead of twice an image: they differ only by the image's id, a
+    UUID, which reverse() never quotes, so the bytes are those reverse() makes for each image."""
 
     def __init__(self, request: HttpRequest):
         self.file = self._around(request, "api:image_file")
@@ -52,8 +48,8 @@ class ImageLinks:
 
     @staticmethod
     def _around(request: HttpRequest, name: str) -> tuple[str, str]:
-        head, _, tail = request.build_absolute_uri(reverse(name, args=[_SLOT])).rpartition(_SLOT)
-        return head, tail
+        head, tail = around(name)
+        return request.build_absolute_uri(head), tail
 
     def of(self, image_id: str) -> tuple[str, str]:
         return (self.file[0] + image_id + self.file[1],

@@ -21,9 +21,14 @@ def _around(name: str, urlconf, prefix: str) -> tuple[str, str]:
     return head, tail
 
 
+def around(name: str) -> tuple[str, str]:
+    """The path of the URL `name` of an image, split where the image's id goes."""
+    return _around(name, get_urlconf(), get_script_prefix())
+
+
 @register.simple_tag
 def image_url(name: str, pk) -> str:
     if not isinstance(pk, uuid.UUID):
         return reverse(name, args=[pk])
-    head, tail = _around(name, get_urlconf(), get_script_prefix())
+    head, tail = around(name)
     return f"{head}{pk}{tail}"

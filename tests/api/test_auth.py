@@ -1,6 +1,9 @@
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
-from api.keys import create_api_key, revoke_api_key
+from api.keys import create_api_key, find_key, hash_key, revoke_api_key
+from api.models import ApiKey
 from generation.models import Generation
 from tests.api.conftest import assert_error
 
@@ -103,3 +106,25 @@ def test_bearer_key_needs_no_csrf(alice):
 def test_anonymous_post_is_401_not_csrf(client):
     assert_error(client.post("/api/v1/generations", BODY, content_type="application/json"),
                  401, "unauthenticated")
+
+
+def test_the_key_lookup_is_the_orms_join_in_one_query(alice, bob):
+    """api.keys reads the key and its user in SQL kept per process (likeness.rows): the same
+    rows, with the same values, as the ORM's select_related get, in one query."""
+    key, raw = create_api_key(alice, "laptop")
+    create_api_key(bob, "bob's")
+    find_key(raw)  # touches last_used_at (at most once a minute)
+    with CaptureQueriesContext(connection) as queries:
+        found = find_key(raw)
+    assert len(queries.captured_queries) == 1
+    orm = ApiKey.objects.select_related("user").get(key_hash=hash_key(raw))
+
+    def fields(row):
+        return {f.attname: getattr(row, f.attname) for f in type(row)._meta.concrete_fields}
+
+    assert fields(found) == fields(orm) and fields(found.user) == fields(orm.user)
+    assert found.user == alice and found.user.email == alice.email
+    with CaptureQueriesContext(connection) as queries:
+        assert found.user.is_active  # cached by the join: no query
+    assert not queries.captured_queries
+    assert find_key("lk_" + "x" * 40) is None
