@@ -3,6 +3,7 @@
 import hashlib
 import secrets
 from datetime import timedelta
+from functools import partial
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
@@ -48,14 +49,13 @@ def _unrevoked(key_hash: str) -> ApiKey | None:
     kept per process (likeness.rows): every API request reads it, and the ORM's compiling of
     this one join was most of the lookup's time (bench/gallery_server.py --profile)."""
     connection = rows.connection_for(ApiKey)
-    user = get_user_model()
+    quote, column = connection.ops.quote_name, partial(rows.column, connection)
     clause, params = rows.where(connection, ApiKey, [("key_hash", "=", key_hash)])
     found = rows.fetch(connection, (
         f"SELECT {_KEY.select_list(connection)}, {_USER.select_list(connection)} "  # noqa: S608
-        f"FROM {connection.ops.quote_name(_KEY.table)} INNER JOIN "
-        f"{connection.ops.quote_name(_USER.table)} ON {rows.column(connection, ApiKey, 'user')}"
-        f" = {rows.column(connection, user, 'pk')} WHERE {clause} AND "
-        f"{rows.column(connection, ApiKey, 'revoked_at')} IS NULL"), params)
+        f"FROM {quote(_KEY.table)} INNER JOIN {quote(_USER.table)} "
+        f"ON {column(ApiKey, 'user')} = {column(_USER.model, 'pk')} "
+        f"WHERE {clause} AND {column(ApiKey, 'revoked_at')} IS NULL"), params)
     if not found:
         return None
     key = _KEY.instance(connection, found[0][:len(_KEY)])

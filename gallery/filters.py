@@ -34,6 +34,8 @@ PAGE_SIZE = 24  # images per page of the web gallery (its infinite scroll)
 MAX_QUERY_LENGTH = 200
 CURSOR_KIND = "images"
 SEARCH_WINDOW = 20_000  # images one page of a text search reads, where it is windowed
+# The operators of likeness.rows.where, as the ORM's lookups (ImageFilters.apply).
+_LOOKUPS = {"=": "exact", "<": "lt", "<=": "lte", ">": "gt", ">=": "gte"}
 
 
 @dataclass(frozen=True)
@@ -79,9 +81,8 @@ class ImageFilters:
         conditions = self.conditions()
         if conditions is None:
             return queryset.none()
-        lookups = {"=": "exact", "<": "lt", "<=": "lte", ">": "gt", ">=": "gte"}
         for name, operator, value in conditions:
-            queryset = queryset.filter(**{f"{name}__{lookups[operator]}": value})
+            queryset = queryset.filter(**{f"{name}__{_LOOKUPS[operator]}": value})
         if self.q.strip():
             queryset = queryset.filter(prompt__icontains=self.q.strip()[:MAX_QUERY_LENGTH])
         if self.pack:

@@ -36,6 +36,7 @@ class Columns:
         self.fields = _fields(model, frozenset(defer))
         self.names = [f.attname for f in self.fields]
         self.table = model._meta.db_table
+        self._select_lists: dict[str, str] = {}  # per database vendor (its quoting)
         self._converters = weakref.WeakKeyDictionary()  # per connection (each thread has its own)
 
     def __len__(self) -> int:
@@ -43,7 +44,11 @@ class Columns:
 
     def select_list(self, connection) -> str:
         """The quoted "table"."column" of each field, comma-separated."""
-        return _select_list(connection.vendor, self.model, self.fields)
+        found = self._select_lists.get(connection.vendor)
+        if found is None:
+            found = ", ".join(_quoted(connection, self.table, f.column) for f in self.fields)
+            self._select_lists[connection.vendor] = found
+        return found
 
     def select(self, connection) -> str:
         """SELECT (the columns) FROM (the table)."""
@@ -75,11 +80,16 @@ class Columns:
         return self.model.from_db(connection.alias, self.names, values)
 
 
-@cache
-def _select_list(vendor: str, model: type[Model], fields: tuple) -> str:
-    quote = connections[router.db_for_read(model)].ops.quote_name
-    table = quote(model._meta.db_table)
-    return ", ".join(f"{table}.{quote(field.column)}" for field in fields)
+_QUOTED: dict[tuple[str, str, str], str] = {}  # (vendor, table, column) -> "table"."column"
+
+
+def _quoted(connection, table: str, name: str) -> str:
+    key = (connection.vendor, table, name)
+    found = _QUOTED.get(key)
+    if found is None:
+        quote = connection.ops.quote_name
+        found = _QUOTED[key] = f"{quote(table)}.{quote(name)}"
+    return found
 
 
 def _field(model: type[Model], name: str):
@@ -88,13 +98,7 @@ def _field(model: type[Model], name: str):
 
 def column(connection, model: type[Model], name: str) -> str:
     """The quoted "table"."column" of a field (by name or attname, or "pk")."""
-    return _column(connection.vendor, model, name)
-
-
-@cache
-def _column(vendor: str, model: type[Model], name: str) -> str:
-    quote = connections[router.db_for_read(model)].ops.quote_name
-    return f"{quote(model._meta.db_table)}.{quote(_field(model, name).column)}"
+    return _quoted(connection, model._meta.db_table, _field(model, name).column)
 
 
 def prepared(connection, model: type[Model], name: str, value):
