@@ -8,6 +8,7 @@ from ninja.parser import Parser
 
 from api import errors
 from api.auth import api_auth
+from api.renderers import JSONRenderer
 from api.routes import (
     account,
     billing,
@@ -67,6 +68,7 @@ api = LikenessAPI(
     description=DESCRIPTION,
     urls_namespace="api",
     parser=StrictParser(),
+    renderer=JSONRenderer(),
     auth=api_auth(),
     openapi_url="/openapi.json",
     docs_url="/docs",

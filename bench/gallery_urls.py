@@ -44,9 +44,10 @@ def bare_fragment(request):
     return HttpResponse(_template().render({}))
 
 
-# After the product's, so their requests walk the same URL conf as the gallery's do.
+# Each where its page's requests find theirs, so both walk the same URL conf: the bare API
+# first, as the product's API is (likeness.urls), the bare fragment after the product's pages.
 urlpatterns = [
-    *product,
     path("bench/ninja/", bare.urls),
+    *product,
     path("bench/fragment", bare_fragment),
 ]

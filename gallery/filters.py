@@ -11,8 +11,8 @@ import hashlib
 import json
 import uuid
 from dataclasses import asdict, dataclass, replace
-from datetime import datetime
-from functools import cache
+from datetime import UTC, datetime
+from functools import cache, lru_cache
 from types import SimpleNamespace
 
 from django.db.models import Count, Max, Min, Q, QuerySet
@@ -28,7 +28,7 @@ from likeness.pagination import (
     paginate,
     paginate_rows,
 )
-from likeness.rows import Columns
+from likeness.rows import Columns, Records
 
 PAGE_SIZE = 24  # images per page of the web gallery (its infinite scroll)
 MAX_QUERY_LENGTH = 200
@@ -99,11 +99,21 @@ class ImageFilters:
 
     def scope(self, user) -> str:
         """Binds a cursor to this account, these filters and this order."""
-        data = {k: (v.isoformat() if isinstance(v, datetime) else v)
-                for k, v in asdict(self).items()}
-        data["q"] = self.q.strip()
-        digest = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:24]
-        return f"{user.pk}.{digest}"
+        return f"{user.pk}.{_digest(self)}"
+
+
+@lru_cache(maxsize=1024)  # the same few filters serve most pages: made once per process
+def _digest(filters: ImageFilters) -> str:
+    # Times in UTC (as the forms and the API give them): equal filters, equal digests, so what
+    # the cache holds never depends on which of two equal filters came first.
+    data = {k: (_utc(v).isoformat() if isinstance(v, datetime) else v)
+            for k, v in asdict(filters).items()}
+    data["q"] = filters.q.strip()
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:24]
+
+
+def _utc(value: datetime) -> datetime:
+    return value.astimezone(UTC) if value.tzinfo is not None else value
 
 
 def account_images(user) -> QuerySet:
@@ -136,9 +146,12 @@ def search_is_windowed() -> bool:
     return True
 
 
-def page(user, filters: ImageFilters, *, cursor: str | None, limit: int, defer=()):
+def page(user, filters: ImageFilters, *, cursor: str | None, limit: int, defer=(),
+         records: bool = False):
     """One keyset page of the account's images, without the fields in `defer`. Raises
-    likeness.errors.InvalidCursor.
+    likeness.errors.InvalidCursor. With `records`, the page may hold records of the values
+    (likeness.rows.Records) instead of Image instances, for answers made from the values alone:
+    read them by attribute name only.
 
     The plain list and its comparison filters, which are nearly every page the gallery and the
     API serve, are read in SQL kept per process (likeness.pagination.paginate_rows: the ORM
@@ -157,14 +170,15 @@ def page(user, filters: ImageFilters, *, cursor: str | None, limit: int, defer=(
         if cursor:
             decode_cursor(CURSOR_KIND, cursor, filters.scope(user))
         return [], None
-    return paginate_rows(_columns(frozenset(defer)), [("user", "=", user.pk), *conditions],
+    return paginate_rows(_columns(frozenset(defer), records),
+                         [("user", "=", user.pk), *conditions],
                          kind=CURSOR_KIND, cursor=cursor, limit=limit, scope=filters.scope(user),
                          oldest_first=filters.oldest_first)
 
 
 @cache
-def _columns(defer: frozenset[str]) -> Columns:
-    return Columns(Image, defer)
+def _columns(defer: frozenset[str], records: bool) -> Columns:
+    return (Records if records else Columns)(Image, defer)
 
 
 def _windowed_search(user, filters, queryset, *, cursor, limit):

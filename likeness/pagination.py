@@ -92,8 +92,9 @@ def paginate_rows(columns: sql.Columns, conditions, *, kind: str, cursor: str | 
                   limit: int, scope: str = "", oldest_first: bool = False):
     """paginate() of the rows of `columns.model` matching `conditions` (ANDed (field, operator,
     value), likeness.rows.where), in SQL kept per process instead of compiled per request: the
-    same rows, in the same order, as instances with the same values, and the same cursors.
-    For the lists read on every request of a busy page (the gallery)."""
+    same rows, in the same order, with the same values, and the same cursors, as instances
+    (likeness.rows.Columns) or records (likeness.rows.Records). For the lists read on every
+    request of a busy page (the gallery)."""
     model = columns.model
     connection = sql.connection_for(model)
     conditions = list(conditions)
@@ -113,7 +114,7 @@ def paginate_rows(columns: sql.Columns, conditions, *, kind: str, cursor: str | 
     found = sql.fetch(connection, f"{columns.select(connection)} WHERE {clause} "  # noqa: S608
                                   f"ORDER BY {created} {direction}, {key} {direction} LIMIT %s",
                       params + [limit + 1])
-    page = [columns.instance(connection, values) for values in found[:limit]]
+    page = [columns.build(connection, values) for values in found[:limit]]
     if len(found) > limit:
         return page, encode_cursor(kind, page[-1], scope)
     return page, None

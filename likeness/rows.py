@@ -6,13 +6,15 @@ database did (bench/gallery_server.py --profile). Here the SQL is made from the 
 metadata (its table and columns, quoted by the backend) and kept per process; the parameters
 are prepared by the fields as the ORM prepares a lookup's (get_db_prep_value); the rows come
 back through the backend's and the fields' converters, the ones the ORM applies, into model
-instances (Model.from_db). So a row read here is the ORM's row: tests/likeness/test_rows.py holds
+instances (Model.from_db), or into plain records of the same values (Records). So a row read
+here is the ORM's row: tests/likeness/test_rows.py holds
 them to each other on SQLite and PostgreSQL.
 
 Only what these reads need: ANDed comparisons of a column with a value, and the selected columns
 of a model (all its concrete fields but those deferred). Anything else is the ORM's."""
 
 import weakref
+from collections import namedtuple
 from functools import cache
 
 from django.db import connections, router
@@ -70,14 +72,46 @@ class Columns:
             self._converters[connection] = found
         return found
 
-    def instance(self, connection, values) -> Model:
+    def converted(self, connection, values) -> list:
+        """A row's values as the ORM gives them to a model (its converters applied)."""
         values = list(values)
         for n, chain, column in self.converters(connection):
             value = values[n]
             for convert in chain:
                 value = convert(value, column, connection)
             values[n] = value
-        return self.model.from_db(connection.alias, self.names, values)
+        return values
+
+    def instance(self, connection, values) -> Model:
+        return self.model.from_db(connection.alias, self.names, self.converted(connection,
+                                                                               values))
+
+    build = instance  # what a row becomes in paginate_rows()
+
+
+class Records(Columns):
+    """Columns whose rows become records instead of model instances: named tuples of the same
+    converted values, read by attribute name (`id`, `generation_id`, and `pk`), with none of a
+    model instance's set-up, which was about a third of a gallery API page's time (bench/
+    gallery_server.py --profile). For answers made straight from the values; a record has no
+    methods, no related objects and no deferred loading."""
+
+    def __init__(self, model: type[Model], defer=()):
+        super().__init__(model, defer)
+        self.record = _record_type(model, tuple(self.names))
+
+    def build(self, connection, values):
+        return self.record._make(self.converted(connection, values))
+
+
+@cache
+def _record_type(model: type[Model], names: tuple[str, ...]) -> type:
+    record = namedtuple(f"{model.__name__}Record", names)
+    pk = model._meta.pk.attname
+    if pk not in names:
+        raise ValueError("a record always holds its primary key")
+    record.pk = property(lambda self: getattr(self, pk))
+    return record
 
 
 _QUOTED: dict[tuple[str, str, str], str] = {}  # (vendor, table, column) -> "table"."column"

@@ -10,6 +10,10 @@ from django.contrib import admin
 from django.urls import include, path
 
 site = [
+    # First: API requests are the busiest, and Django tries the patterns in order (the web
+    # apps' patterns before it cost every API request about a tenth of its time); nothing
+    # else is under api/v1/.
+    path("api/v1/", include("api.urls")),
     path("", include("observability.urls")),
     path("", include("web.urls")),
     path("", include("accounts.urls")),
@@ -21,6 +25,5 @@ site = [
     path("", include("safety.urls")),
     path("", include("api.pages")),
     path("accounts/", include("allauth.urls")),
-    path("api/v1/", include("api.urls")),
 ]
 urlpatterns = [*site, path(settings.ADMIN_PATH, admin.site.urls)]

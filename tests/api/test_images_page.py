@@ -60,8 +60,7 @@ def test_list_is_the_bytes_of_the_validated_schema(alice, alice_api):
     assert len(body["items"]) == 3 and body["next_cursor"]
     # What ninja answers for a validated ImageListOut made of the same data.
     validated = ImageListOut.model_validate(body).model_dump()
-    assert response.content == api.renderer.render(None, validated,
-                                                    response_status=200).encode()
+    assert response.content == api.renderer.render(None, validated, response_status=200)
 
 
 def test_every_item_equals_the_image_answer(alice, alice_api):

@@ -53,7 +53,7 @@ def shelf(alice, bob):
 
 def values(image: Image, deferred=()) -> dict:
     return {f.attname: getattr(image, f.attname) for f in Image._meta.concrete_fields
-            if f.attname not in deferred}
+            if f.name not in deferred and f.attname not in deferred}
 
 
 def orm_walk(user, filters, limit, defer=()):
@@ -137,3 +137,33 @@ def test_only_comparisons_are_written_by_hand():
         rows.where(connection, Image, [("likeness", "=", None)])
     with pytest.raises(ValueError):
         rows.where(connection, Image, [])
+
+
+def test_records_hold_the_instances_values_and_nothing_more(shelf, alice):
+    """Records (the API's page) are the same rows as instances, with the same converted
+    values of the columns read, read by attribute name, and the same cursors."""
+    defer = ("file", "thumbnail", "metadata", "user")
+    for filters in FILTERS:
+        cursor = want_cursor = None
+        while True:
+            want, want_cursor = paginate_rows(
+                rows.Columns(Image, defer), [("user", "=", alice.pk), *filters.conditions()],
+                kind=CURSOR_KIND, cursor=want_cursor, limit=7, scope=filters.scope(alice),
+                oldest_first=filters.oldest_first)
+            got, cursor = page(alice, filters, cursor=cursor, limit=7, defer=defer, records=True)
+            assert [r.pk for r in got] == [i.pk for i in want]
+            assert [r._asdict() for r in got] == [values(i, defer) for i in want]
+            assert opened(cursor, filters, alice) == opened(want_cursor, filters, alice)
+            if cursor is None:
+                assert want_cursor is None
+                break
+    record = got[0] if got else page(alice, ImageFilters(), cursor=None, limit=1,
+                                     records=True)[0][0]
+    assert not isinstance(record, Image) and isinstance(record.id, uuid.UUID)
+    with pytest.raises(AttributeError):
+        record.metadata  # noqa: B018 (a deferred field is not there to load)
+
+
+def test_a_record_needs_its_key():
+    with pytest.raises(ValueError):
+        rows.Records(Image, ("id",))
