@@ -34,6 +34,10 @@ PAGE_SIZE = 24  # images per page of the web gallery (its infinite scroll)
 MAX_QUERY_LENGTH = 200
 CURSOR_KIND = "images"
 SEARCH_WINDOW = 20_000  # images one page of a text search reads, where it is windowed
+# The fields of an image that a gallery card shows (templates/gallery/_cards.jinja): a page of
+# the web gallery reads no others.
+CARD_FIELDS = ("id", "prompt", "base_model", "aspect_ratio", "seed", "likeness",
+               "all_faces_subject", "is_demo", "favorite", "created_at")
 # The operators of likeness.rows.where, as the ORM's lookups (ImageFilters.apply).
 _LOOKUPS = {"=": "exact", "<": "lt", "<=": "lte", ">": "gt", ">=": "gte"}
 
@@ -174,6 +178,14 @@ def page(user, filters: ImageFilters, *, cursor: str | None, limit: int, defer=(
                          [("user", "=", user.pk), *conditions],
                          kind=CURSOR_KIND, cursor=cursor, limit=limit, scope=filters.scope(user),
                          oldest_first=filters.oldest_first)
+
+
+@cache
+def all_but(fields: tuple[str, ...]) -> tuple[str, ...]:
+    """The names of an image's fields other than `fields`: what a page that reads only
+    `fields` passes as `defer`."""
+    return tuple(f.name for f in Image._meta.concrete_fields
+                 if f.name not in fields and f.attname not in fields)
 
 
 @cache

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from gallery import actions, sharing
 from gallery import filters as listing
 from gallery.archive import archive_response, download_name
-from gallery.filters import account_images, page
+from gallery.filters import CARD_FIELDS, account_images, all_but, page
 from gallery.forms import LIKENESS_FLOORS, GalleryFilterForm
 from generation import versions
 from generation.catalogue import BASE_MODELS, INSTANT_MODEL
@@ -41,7 +41,7 @@ def gallery(request):
     try:
         images, next_cursor = page(
             request.user, filters, cursor=request.GET.get("cursor") or None,
-            limit=listing.PAGE_SIZE, defer=("metadata",))
+            limit=listing.PAGE_SIZE, defer=all_but(CARD_FIELDS), records=True)
     except InvalidCursor:
         return HttpResponseBadRequest("This link to more images has expired; reload the gallery.")
     query = form.query()

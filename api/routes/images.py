@@ -28,7 +28,7 @@ from api.schemas import (
 from gallery import actions, sharing
 from gallery.archive import archive_response, download_name
 from gallery.filters import ImageFilters as Filters
-from gallery.filters import page
+from gallery.filters import all_but, page
 from gallery.templatetags.gallery_urls import around
 from generation.models import Image
 from likeness.files import serve_file
@@ -56,9 +56,10 @@ class ImageLinks:
                 self.thumbnail[0] + image_id + self.thumbnail[1])
 
 
-# The fields of an image that image_out() does not read: a page of the list leaves them unread.
-_UNSHOWN = ("user", "index", "file", "thumbnail", "content_type", "shared_at", "cf_image_id",
-            "cf_url", "likeness_distance")
+# The fields image_out() reads: a page of the list reads no others.
+SHOWN = ("id", "generation", "width", "height", "prompt", "base_model", "aspect_ratio", "seed",
+         "favorite", "share_token", "created_at", "provider", "is_demo", "personal_model",
+         "likeness", "face_count", "all_faces_subject", "original", "operation", "metadata")
 
 
 def image_out(request: HttpRequest, image: Image, links: ImageLinks | None = None) -> dict:
@@ -151,7 +152,7 @@ def list_images(request: HttpRequest, filters: Query[ImageFilters]):
         min_likeness=filters.min_likeness, pack=filters.pack,
     )
     rows, next_cursor = page(request.auth, chosen, cursor=filters.cursor, limit=filters.limit,
-                             defer=_UNSHOWN, records=True)
+                             defer=all_but(SHOWN), records=True)
     links = ImageLinks(request)
     return trusted_json({"items": [image_out(request, i, links) for i in rows],
                          "next_cursor": next_cursor})

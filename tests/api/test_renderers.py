@@ -55,3 +55,11 @@ def test_an_answer_reads_as_before(alice, alice_api):
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json; charset=utf-8"
     assert json.loads(response.content.decode("utf-8")) == response.json()
+
+
+def test_errors_are_written_the_same_way(alice_api):
+    response = alice_api.get("/api/v1/no-such-endpoint")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json; charset=utf-8"
+    assert response.content == dumps(response.json())
+    assert response.json()["error"]["code"] == "not_found"
