@@ -21,6 +21,7 @@ every generation is finished. Then reports:
 
     .venv/bin/python bench/generation.py [--requests 50] [--images 4] [--threads 25]
         [--seconds 2] [--processes 1]
+    --profile also prints where the one-image jobs' time goes (cProfile, in this process).
     BENCH_WORKER_COMMAND="python manage.py db_worker --no-reload --threads {threads}" overrides
     the worker command ({threads} is replaced).
 """
@@ -33,8 +34,10 @@ from pathlib import Path
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 import argparse  # noqa: E402
+import cProfile  # noqa: E402
 import io  # noqa: E402
 import os  # noqa: E402
+import pstats  # noqa: E402
 import shlex  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
@@ -56,6 +59,7 @@ DEFAULT_WORKER = "{python} manage.py db_worker --no-reload --interval 0.5 --thre
 QUEUE_TABLE = "django_tasks_database_dbtaskresult"
 STATEMENTS_TARGET = 8
 FLOOR_RATIO_TARGET = 2.0
+PROFILER = None  # --profile: the one-image jobs' cProfile
 
 
 def vm_hwm_kib(pid: int) -> int:
@@ -164,7 +168,11 @@ def run_one_image_jobs(user, count: int) -> list[dict]:
         appeared.clear()
         with CaptureQueriesContext(connection) as captured, connection.execute_wrapper(timed):
             started = time.perf_counter()
+            if PROFILER is not None:
+                PROFILER.enable()
             worker.run_task(row)
+            if PROFILER is not None:
+                PROFILER.disable()
             wall_ms = (time.perf_counter() - started) * 1000
         statements = job_statements(captured.captured_queries)
         runs.append({"generation": generation.pk, "wall_ms": wall_ms,
@@ -311,7 +319,13 @@ def main():
     parser.add_argument("--seconds", type=float, default=2.0)
     parser.add_argument("--one-image", type=int, default=15,
                         help="one-image generations run in this process after the load")
+    parser.add_argument("--profile", action="store_true",
+                        help="print where the one-image jobs' time goes (cProfile, cumulative; "
+                             "their figures are then the profiled ones, slower)")
     args = parser.parse_args()
+    if args.profile:
+        global PROFILER
+        PROFILER = cProfile.Profile()
 
     fake = FakeTogether(generation_seconds=args.seconds).start()
     data_dir = tempfile.mkdtemp(prefix="likeness-bench-gen-")
@@ -342,6 +356,9 @@ def main():
     finally:
         fake.stop()
     report(args, fake, run)
+    if PROFILER is not None:
+        print("\nprofile of the one-image jobs (cumulative; the provider's wait included):")
+        pstats.Stats(PROFILER).sort_stats("cumulative").print_stats(40)
 
 
 if __name__ == "__main__":
