@@ -7,8 +7,8 @@ metadata (its table and columns, quoted by the backend) and kept per process; th
 are prepared by the fields as the ORM prepares a lookup's (get_db_prep_value); the rows come
 back through the backend's and the fields' converters, the ones the ORM applies, into model
 instances (Model.from_db), or into plain records of the same values (Records). So a row read
-here is the ORM's row: tests/likeness/test_rows.py holds
-them to each other on SQLite and PostgreSQL.
+here is the ORM's row: tests/likeness/test_rows.py holds them to each other on SQLite and
+PostgreSQL.
 
 Only what these reads need: ANDed comparisons of a column with a value, and the selected columns
 of a model (all its concrete fields but those deferred). Anything else is the ORM's."""
