@@ -45,7 +45,7 @@ def _truncatechars(text, length: int) -> str:
 
 
 class _Urls:
-    """{% image_url %} of one name, its path reversed once per render."""
+    """{% image_url %}, with each name's path reversed once per render instead of per image."""
 
     def __init__(self):
         self.found = {}
