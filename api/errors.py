@@ -14,12 +14,12 @@ from django.core.exceptions import (
     TooManyFieldsSent,
     TooManyFilesSent,
 )
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.http.multipartparser import MultiPartParserError
 from ninja import Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from api.renderers import JSONRenderer, dumps
+from api.renderers import json_response
 from likeness.errors import DomainError, error_body
 
 logger = logging.getLogger(__name__)
@@ -77,9 +77,7 @@ class ErrorOut(Schema):
 
 
 def error_response(status: int, code: str, message: str, details: dict | None = None):
-    # Written as every other answer of the API is (api.renderers).
-    return HttpResponse(dumps(error_body(code, message, details)), status=status,
-                        content_type=f"{JSONRenderer.media_type}; charset={JSONRenderer.charset}")
+    return json_response(error_body(code, message, details), status=status)
 
 
 def _field_name(loc) -> str:

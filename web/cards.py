@@ -9,7 +9,6 @@ zone) and escaping, and the demo label and likeness badge are the Django templat
 (components/ui.html#demo_label, gallery/_likeness.html), rendered once per process and value.
 Only these cards use Jinja2; every page stays a Django template ({% gallery_cards %})."""
 
-import uuid
 from functools import cache, lru_cache
 from types import SimpleNamespace
 
@@ -21,7 +20,7 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
-from gallery.templatetags.gallery_urls import around, image_url
+from gallery.templatetags.gallery_urls import image_urls
 from web.templatetags.ui import aspect_class, model_name
 
 TEMPLATE = "gallery/_cards.jinja"
@@ -42,19 +41,6 @@ def _truncated(text: str, length: int, language: str | None) -> str:
 def _truncatechars(text, length: int) -> str:
     # Django's truncatechars (its "…" is translated: kept per language), once per prompt.
     return _truncated(str(text), length, get_language())
-
-
-class _Urls:
-    """{% image_url %}, with each name's path reversed once per render instead of per image."""
-
-    def __init__(self):
-        self.found = {}
-
-    def __call__(self, name: str, pk) -> str:
-        if not isinstance(pk, uuid.UUID):
-            return image_url(name, pk)
-        around_id = self.found.get(name) or self.found.setdefault(name, around(name))
-        return f"{around_id[0]}{pk}{around_id[1]}"
 
 
 @lru_cache(maxsize=256)  # likeness 0-100 by "all faces": at most 202 badges
@@ -95,4 +81,4 @@ def render_cards(images, *, view: str, eager: bool = False) -> str:
     """The cards of `images` (Image instances, or records of gallery.filters.CARD_FIELDS at
     least) as HTML, safe to put in a page."""
     return mark_safe(environment().get_template(TEMPLATE).render(  # noqa: S308 (autoescaped)
-        images=images, view=view, eager=bool(eager), image_url=_Urls()))
+        images=images, view=view, eager=bool(eager), image_url=image_urls()))

@@ -13,7 +13,7 @@ from pydantic import field_validator
 
 from api.errors import ERRORS_CHANGE, ERRORS_READ, ApiError, ErrorOut
 from api.pagination import PageParams
-from api.renderers import JSONRenderer
+from api.renderers import json_response
 from api.routes.lookup import owned
 from api.schemas import (
     AspectRatio,
@@ -158,17 +158,13 @@ def list_images(request: HttpRequest, filters: Query[ImageFilters]):
                          "next_cursor": next_cursor})
 
 
-_RENDERER = JSONRenderer()  # the API's own (api.api)
-
-
 def trusted_json(data: dict) -> HttpResponse:
     """A 200 of `data`, which is built by image_out in ImageListOut's shape, rendered as ninja
     renders a validated ImageListOut but without validating it again: pydantic re-checking our
     own output took about a seventh of a gallery page's time (bench/gallery_server.py
     --profile). tests/api/test_images_page.py holds the bytes to those of the validated
     schema."""
-    return HttpResponse(_RENDERER.render(None, data, response_status=200),
-                        content_type=f"{_RENDERER.media_type}; charset={_RENDERER.charset}")
+    return json_response(data)
 
 
 # Before /images/{image_id}, which would otherwise take these paths.

@@ -26,9 +26,20 @@ def around(name: str) -> tuple[str, str]:
     return _around(name, get_urlconf(), get_script_prefix())
 
 
+def image_urls():
+    """image_url() for one render: the URL conf and script prefix in force read once, not once
+    per image (a page of cards links each image three times)."""
+    urlconf, prefix = get_urlconf(), get_script_prefix()
+
+    def image_url(name: str, pk) -> str:
+        if not isinstance(pk, uuid.UUID):
+            return reverse(name, args=[pk])
+        head, tail = _around(name, urlconf, prefix)
+        return f"{head}{pk}{tail}"
+
+    return image_url
+
+
 @register.simple_tag
 def image_url(name: str, pk) -> str:
-    if not isinstance(pk, uuid.UUID):
-        return reverse(name, args=[pk])
-    head, tail = around(name)
-    return f"{head}{pk}{tail}"
+    return image_urls()(name, pk)

@@ -38,7 +38,7 @@ def test_the_values_are_ninjas():
     # A plain Enum (the API's schemas hold none) as its value; ninja's wrote "Colour.RED".
     assert json.loads(dumps({"colour": Colour.RED})) == {"colour": "red"}
     assert isinstance(api.renderer, JSONRenderer)
-    assert api.get_content_type() == "application/json; charset=utf-8"
+    assert api.get_content_type() == JSONRenderer.content_type == "application/json; charset=utf-8"
 
 
 def test_what_orjson_cannot_write_goes_to_the_standard_encoder():
