@@ -54,7 +54,7 @@ def _to_srgb(image: Image.Image) -> Image.Image:
         flat = Image.new("RGB", rgba.size, (255, 255, 255))
         flat.paste(rgba, mask=rgba.getchannel("A"))
         return flat
-    return image.convert("RGB")
+    return image if image.mode == "RGB" else image.convert("RGB")  # convert() would copy it
 
 
 def _reduced(image: Image.Image) -> Image.Image:
@@ -139,7 +139,7 @@ def _load(image: Image.Image) -> Image.Image:
     with _reading():
         image.load()
         image = _reduced(image)
-    image = ImageOps.exif_transpose(image)
+    ImageOps.exif_transpose(image, in_place=True)  # a copy of every photo, otherwise
     return _to_srgb(image)
 
 
