@@ -206,9 +206,9 @@ def sharpness(image: Image.Image, face: tuple[int, int, int, int] | None,
         region = gray[max(0, y):y + h, max(0, x):x + w]
         if region.size >= 64:
             gray = region
-    g = gray.astype(np.float64)
+    g = gray.astype(np.int16)  # exact (|laplacian| <= 1020), and a fifth of float64's time
     laplacian = g[1:-1, :-2] + g[1:-1, 2:] + g[:-2, 1:-1] + g[2:, 1:-1] - 4 * g[1:-1, 1:-1]
-    return float(laplacian.var())
+    return float(laplacian.var(dtype=np.float64))
 
 
 def _sharpness_gray(image: Image.Image) -> tuple[np.ndarray, float]:
