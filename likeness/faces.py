@@ -75,13 +75,37 @@ def _model(name: str):
     return _models[name]
 
 
+def _shrunk_size(image: Image.Image, long_side: int) -> tuple[tuple[int, int], float]:
+    """The size of the image's copy shrunk (never enlarged) so its long side is at most
+    long_side, and the scale."""
+    scale = min(1.0, long_side / max(image.size))
+    return (max(1, round(image.width * scale)), max(1, round(image.height * scale))), scale
+
+
 def _scaled(image: Image.Image, long_side: int, mode: str) -> tuple[np.ndarray, float]:
     """The image's pixels, shrunk (never enlarged) so its long side is at most long_side."""
-    scale = min(1.0, long_side / max(image.size))
+    size, scale = _shrunk_size(image, long_side)
     if scale < 1:
-        size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
         image = image.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
     return np.ascontiguousarray(image.convert(mode)), scale
+
+
+def _face_pixels(image: Image.Image, box: Box) -> tuple[np.ndarray, Box]:
+    """The RGB pixels of the face in `box` and a face's width around it, exactly as they are in
+    the image's EMBEDDING_SIDE copy (_scaled), and the box in them. The landmarks and the
+    aligned chip read nothing outside that, and resizing this part alone costs a fraction of
+    resizing the whole image (a 2000x1500 photo: about 1 ms against 14)."""
+    (width, height), scale = _shrunk_size(image, EMBEDDING_SIDE)
+    if scale == 1:
+        return np.ascontiguousarray(image.convert("RGB")), box
+    sx, sy = width / image.width, height / image.height
+    x, y, w, h = box
+    left, top = max(0, int((x - w) * sx)), max(0, int((y - h) * sy))
+    right, bottom = min(width, int((x + 2 * w) * sx) + 1), min(height, int((y + 2 * h) * sy) + 1)
+    region = image.resize((right - left, bottom - top), Image.Resampling.BILINEAR,
+                          box=(left / sx, top / sy, right / sx, bottom / sy), reducing_gap=2.0)
+    x, y, w, h = _scale_box(box, scale)
+    return np.ascontiguousarray(region.convert("RGB")), (x - left, y - top, w, h)
 
 
 def _hog(gray: np.ndarray, upsample: int) -> tuple[list, list]:
@@ -123,8 +147,7 @@ def _scale_box(box: Box, scale: float) -> Box:
 
 def embed(image: Image.Image, box: Box) -> np.ndarray:
     """The 128-number embedding of the face in `box` (as `detect` gives it)."""
-    pixels, scale = _scaled(image, EMBEDDING_SIDE, "RGB")
-    return _descriptor(pixels, _scale_box(box, scale))
+    return _descriptor(*_face_pixels(image, box))
 
 
 def faces(image: Image.Image, *, upsample: int | None = None) -> list[tuple[Box, np.ndarray]]:

@@ -152,30 +152,12 @@ def _face_detector():
 
 
 def _shrunk(image: Image.Image, long_side: int) -> tuple[Image.Image, float]:
-    """A copy whose long side is at most long_side (likeness.faces shrinks the same way:
-    _face_region gives the part of that copy the embedding reads)."""
+    """A copy whose long side is at most long_side, and its scale."""
     scale = min(1.0, long_side / max(image.size))
     if scale == 1:
         return image, scale
     size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
     return image.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0), scale
-
-
-def _face_region(image: Image.Image,
-                 face: tuple[int, int, int, int]) -> tuple[Image.Image, tuple]:
-    """The face with a face's width around it, resized exactly as that part of the image's
-    DETECTION_SIDE copy is (likeness.faces.embed's copy), and the face's box in it: the
-    landmarks and the aligned chip read nothing outside it, so the embedding is the one of the
-    whole copy for a fraction of the resizing."""
-    scale = min(1.0, DETECTION_SIDE / max(image.size))
-    width, height = (max(1, round(side * scale)) for side in image.size)
-    sx, sy = width / image.width, height / image.height
-    x, y, w, h = face
-    left, top = max(0, int((x - w) * sx)), max(0, int((y - h) * sy))
-    right, bottom = min(width, int((x + 2 * w) * sx) + 1), min(height, int((y + 2 * h) * sy) + 1)
-    region = image.resize((right - left, bottom - top), Image.Resampling.BILINEAR,
-                          box=(left / sx, top / sy, right / sx, bottom / sy), reducing_gap=2.0)
-    return region, (round(x * sx) - left, round(y * sy) - top, round(w * sx), round(h * sy))
 
 
 def _gray(image: Image.Image, long_side: int) -> tuple[np.ndarray, float]:
@@ -304,7 +286,7 @@ def examine(data: bytes, fmt: str, subject_class: str, rules: Rules,
     lap("files")
     embedding = None
     if face:
-        embedding = as_list(faces.embed(*_face_region(image, face)))
+        embedding = as_list(faces.embed(image, face))
     lap("embedding")
     return CheckedPhoto(jpeg=jpeg, thumbnail=thumbnail, width=image.width, height=image.height,
                         source_format=fmt, sha256="", phash=phash, sharpness=round(score, 1),

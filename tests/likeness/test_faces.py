@@ -57,6 +57,21 @@ def test_an_embedding_is_128_float32_and_repeatable(astronaut_embedding):
     assert faces.distance(faces.embed(faces_data.astronaut(), box), again) < 1e-5
 
 
+@pytest.mark.parametrize("size, at", [((2400, 1800), (700, 400)), ((3000, 2000), (0, 0)),
+                                      ((1500, 2600), (988, 2088))])
+def test_embed_reads_the_face_as_the_whole_embedding_copy_has_it(size, at):
+    """embed resizes only the face and a margin around it (the last two place the face at a
+    corner), and gets the embedding of the whole image shrunk to EMBEDDING_SIDE."""
+    box, _ = only_face(faces_data.astronaut())
+    canvas = Image.new("RGB", size, (90, 120, 150))
+    canvas.paste(faces_data.astronaut(), at)
+    box = (box[0] + at[0], box[1] + at[1], box[2], box[3])
+    pixels, scale = faces._scaled(canvas, faces.EMBEDDING_SIDE, "RGB")
+    whole = faces._descriptor(pixels, faces._scale_box(box, scale))
+    # 1e-3 is a six-hundredth of MATCH_THRESHOLD: the same face, to rounding at the image's edge
+    assert faces.distance(faces.embed(canvas, box), whole) < 1e-3
+
+
 @pytest.mark.parametrize("change", sorted(faces_data.TRANSFORMS))
 def test_the_astronauts_transformed_copies_are_the_same_person(change, astronaut_embedding):
     copy = faces_data.TRANSFORMS[change](faces_data.astronaut())

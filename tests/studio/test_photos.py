@@ -12,15 +12,7 @@ from PIL import Image
 from skimage import data
 
 from likeness import faces
-from studio.photos import (
-    DETECTION_SIDE,
-    PhotoRejected,
-    _normalise,
-    _shrunk,
-    check_photo,
-    decode,
-    sharpness,
-)
+from studio.photos import PhotoRejected, _normalise, check_photo, decode, sharpness
 from tests.studio.photos import astronaut, blurred_jpeg, cat, encode, person_jpeg, scene
 
 
@@ -156,13 +148,14 @@ def test_a_cat_photo_for_a_cat_model():
 
 @pytest.mark.parametrize("size", [(4000, 3000), (1200, 1500), (900, 700)])
 def test_the_checks_read_from_small_copies_what_the_whole_photo_gives(size):
-    """examine takes the hash from the sharpness copy and the embedding from the face's region
-    alone: they match what the whole normalised photo and its detection copy give."""
+    """examine takes the sharpness, the face and the hash from one gray copy and the embedding
+    from the face's region alone (likeness.faces.embed): they match what the whole normalised
+    photo and its embedding copy give."""
     data = encode(scene(size[0] % 7, size=size), quality=92)
     checked = check_photo(data, subject_class="woman")
     whole = _normalise(decode(data)[0])
-    small, scale = _shrunk(whole, DETECTION_SIDE)
-    embedding = faces.embed(small, tuple(round(v * scale) for v in checked.face_box))
+    pixels, scale = faces._scaled(whole, faces.EMBEDDING_SIDE, "RGB")
+    embedding = faces._descriptor(pixels, faces._scale_box(tuple(checked.face_box), scale))
     assert faces.distance(np.asarray(checked.embedding, np.float32), embedding) < 1e-3
     assert imagehash.hex_to_hash(checked.phash) - imagehash.phash(whole) <= 2
     assert checked.sharpness == pytest.approx(sharpness(whole, tuple(checked.face_box)), rel=0.01)
