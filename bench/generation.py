@@ -21,7 +21,8 @@ every generation is finished. Then reports:
 
     .venv/bin/python bench/generation.py [--requests 50] [--images 4] [--threads 25]
         [--seconds 2] [--processes 1]
-    --profile also prints where the one-image jobs' time goes (cProfile, in this process).
+    --profile also prints where the one-image jobs' time goes (cProfile, in this process);
+    BENCH_SORT=tottime (or any pstats order) and BENCH_LINES=N change its order and length.
     BENCH_WORKER_COMMAND="python manage.py db_worker --no-reload --threads {threads}" overrides
     the worker command ({threads} is replaced).
 """
@@ -357,8 +358,9 @@ def main():
         fake.stop()
     report(args, fake, run)
     if PROFILER is not None:
-        print("\nprofile of the one-image jobs (cumulative; the provider's wait included):")
-        pstats.Stats(PROFILER).sort_stats("cumulative").print_stats(40)
+        order, lines = os.environ.get("BENCH_SORT", "cumulative"), os.environ.get("BENCH_LINES")
+        print(f"\nprofile of the one-image jobs ({order}; the provider's wait included):")
+        pstats.Stats(PROFILER).sort_stats(order).print_stats(int(lines or 40))
 
 
 if __name__ == "__main__":
