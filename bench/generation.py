@@ -22,7 +22,7 @@ every generation is finished. Then reports:
     .venv/bin/python bench/generation.py [--requests 50] [--images 4] [--threads 25]
         [--seconds 2] [--processes 1]
     --profile also prints where the one-image jobs' time goes (cProfile, in this process);
-    BENCH_SORT=tottime (or any pstats order) and BENCH_LINES=N change its order and length.
+    --profile-sort tottime (or any pstats order) and --profile-lines N set its order and length.
     BENCH_WORKER_COMMAND="python manage.py db_worker --no-reload --threads {threads}" overrides
     the worker command ({threads} is replaced).
 """
@@ -323,6 +323,10 @@ def main():
     parser.add_argument("--profile", action="store_true",
                         help="print where the one-image jobs' time goes (cProfile, cumulative; "
                              "their figures are then the profiled ones, slower)")
+    parser.add_argument("--profile-sort", default="cumulative",
+                        help="the profile's order: any pstats sort key (tottime, ncalls, ...)")
+    parser.add_argument("--profile-lines", type=int, default=40,
+                        help="how many lines of the profile to print")
     args = parser.parse_args()
     if args.profile:
         global PROFILER
@@ -358,9 +362,9 @@ def main():
         fake.stop()
     report(args, fake, run)
     if PROFILER is not None:
-        order, lines = os.environ.get("BENCH_SORT", "cumulative"), os.environ.get("BENCH_LINES")
-        print(f"\nprofile of the one-image jobs ({order}; the provider's wait included):")
-        pstats.Stats(PROFILER).sort_stats(order).print_stats(int(lines or 40))
+        print(f"\nprofile of the one-image jobs ({args.profile_sort}; the provider's wait "
+              "included):")
+        pstats.Stats(PROFILER).sort_stats(args.profile_sort).print_stats(args.profile_lines)
 
 
 if __name__ == "__main__":

@@ -160,9 +160,14 @@ def _shrunk(image: Image.Image, long_side: int) -> tuple[Image.Image, float]:
     return image.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0), scale
 
 
+def _luma(image: Image.Image) -> np.ndarray:
+    """The image's gray pixels (an L image as it is: convert() would copy it)."""
+    return np.asarray(image if image.mode == "L" else image.convert("L"))
+
+
 def _gray(image: Image.Image, long_side: int) -> tuple[np.ndarray, float]:
     small, scale = _shrunk(image, long_side)
-    return np.asarray(small.convert("L")), scale
+    return _luma(small), scale
 
 
 def find_faces(image: Image.Image, upsample: int = 0,
@@ -170,8 +175,7 @@ def find_faces(image: Image.Image, upsample: int = 0,
     """Face boxes (x, y, w, h) in the image's own pixels, largest first (`shrunk`: the
     DETECTION_SIDE copy, when the caller has it already)."""
     small, scale = shrunk or _shrunk(image, DETECTION_SIDE)
-    gray = small if small.mode == "L" else small.convert("L")  # convert() would copy it
-    rects, scores, _ = _face_detector().run(np.asarray(gray), upsample, 0.0)
+    rects, scores, _ = _face_detector().run(_luma(small), upsample, 0.0)
     faces = [
         tuple(int(v / scale) for v in (r.left(), r.top(), r.width(), r.height()))
         for r, score in zip(rects, scores, strict=True) if score >= FACE_SCORE
